@@ -1,0 +1,1 @@
+"""A local stand-in for Polar AccessLink: OAuth2, users, webhooks, data, rate limits, faults."""

@@ -1,0 +1,1 @@
+"""Polar Flow: Polar AccessLink training data in Home Assistant."""

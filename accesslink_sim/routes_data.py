@@ -243,6 +243,12 @@ async def chr_range(request: web.Request) -> web.Response:
     return web.json_response({"heart_rates": docs})
 
 
+def _user_today(sim: Simulator, token: Token) -> date:
+    """Return today's date in the user's own time zone (exercise dates are local)."""
+    offset = sim.user(token.user_id).utc_offset_minutes
+    return (sim.clock.now_dt() + timedelta(minutes=offset)).date()
+
+
 def _cardio(sim: Simulator, token: Token, first: date, last: date) -> web.Response:
     """Return cardio load documents for every day of a range."""
     return web.json_response(cardio_load_days(sim.daily_loads(token), first, last))
@@ -251,7 +257,7 @@ def _cardio(sim: Simulator, token: Token, first: date, last: date) -> web.Respon
 async def cardio_recent(request: web.Request) -> web.Response:
     """Return cardio load for the last 28 days."""
     sim, token = _auth(request)
-    today = sim.clock.now_dt().date()
+    today = _user_today(sim, token)
     return _cardio(sim, token, today - timedelta(days=27), today)
 
 
@@ -281,7 +287,7 @@ async def cardio_days(request: web.Request) -> web.Response:
     """Return cardio load for the last N days."""
     sim, token = _auth(request)
     days = _period(request, "days", 180)
-    today = sim.clock.now_dt().date()
+    today = _user_today(sim, token)
     return _cardio(sim, token, today - timedelta(days=days - 1), today)
 
 
@@ -289,7 +295,7 @@ async def cardio_months(request: web.Request) -> web.Response:
     """Return cardio load for the last N months (30 days each)."""
     sim, token = _auth(request)
     months = _period(request, "months", 6)
-    today = sim.clock.now_dt().date()
+    today = _user_today(sim, token)
     return _cardio(sim, token, today - timedelta(days=30 * months - 1), today)
 
 

@@ -1,0 +1,1 @@
+"""Tests of the local Polar AccessLink simulator (accesslink_sim)."""

@@ -1,1 +1,125 @@
-"""Polar Flow: Polar AccessLink training data in Home Assistant."""
+"""Polar Flow: Polar AccessLink training data in Home Assistant, pushed by webhooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.config_entry_oauth2_flow import (
+    ImplementationUnavailableError,
+    LocalOAuth2Implementation,
+    async_get_config_entry_implementation,
+)
+from homeassistant.helpers.start import async_at_started
+
+from .accesslink import AccessLinkClient
+from .const import DOMAIN, api_url
+from .coordinator import PolarFlowExerciseCoordinator, async_remove_account_storage
+from .webhook import PolarWebhookManager, async_get_manager, async_release_manager
+
+PLATFORMS = [Platform.EVENT, Platform.SENSOR]
+
+type PolarFlowConfigEntry = ConfigEntry[PolarFlowData]
+
+
+@dataclass(slots=True)
+class PolarFlowData:
+    """What a loaded Polar Flow entry holds."""
+
+    coordinator: PolarFlowExerciseCoordinator
+    webhooks: PolarWebhookManager
+
+
+async def _async_client_credentials(
+    hass: HomeAssistant, entry: PolarFlowConfigEntry
+) -> tuple[str, str]:
+    """Return the AccessLink client id and secret the entry signed in with."""
+    try:
+        implementation = await async_get_config_entry_implementation(hass, entry)
+    except ImplementationUnavailableError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="credentials_missing"
+        ) from err
+    if not isinstance(implementation, LocalOAuth2Implementation):
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="credentials_missing")
+    return implementation.client_id, implementation.client_secret
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -> bool:
+    """Set up one Polar account."""
+    client_id, client_secret = await _async_client_credentials(hass, entry)
+    client = AccessLinkClient(
+        async_get_clientsession(hass),
+        api_url=api_url(),
+        client_id=client_id,
+        client_secret=client_secret,
+    )
+    user_id = int(str(entry.unique_id))
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, str(user_id))},
+        manufacturer="Polar",
+        name=entry.title,
+        entry_type=dr.DeviceEntryType.SERVICE,
+        configuration_url="https://flow.polar.com",
+    )
+    coordinator = PolarFlowExerciseCoordinator(hass, entry, client, user_id, device.id)
+    await coordinator.async_load()
+    await coordinator.async_config_entry_first_refresh()
+
+    webhooks = await async_get_manager(hass, client_id, client)
+    webhooks.coordinators[user_id] = coordinator
+    entry.runtime_data = PolarFlowData(coordinator=coordinator, webhooks=webhooks)
+    entry.async_on_unload(coordinator.async_shutdown_retries)
+
+    @callback
+    def _async_ensure_webhook(_hass: HomeAssistant) -> None:
+        """Register with Polar once Home Assistant answers HTTP, since Polar pings at once."""
+        entry.async_create_background_task(
+            hass, webhooks.async_ensure(), f"{DOMAIN} webhook registration"
+        )
+
+    entry.async_on_unload(async_at_started(hass, _async_ensure_webhook))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -> bool:
+    """Unload one Polar account; the Polar webhook stays for the next start."""
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
+    coordinator = entry.runtime_data.coordinator
+    await coordinator.async_flush()
+    webhooks = entry.runtime_data.webhooks
+    webhooks.coordinators.pop(coordinator.user_id, None)
+    async_release_manager(hass, webhooks)
+    return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -> None:
+    """Forget a removed account; the last account of a client deletes the Polar webhook."""
+    if entry.unique_id is not None:
+        await async_remove_account_storage(hass, int(entry.unique_id))
+    auth = entry.data.get("auth_implementation")
+    if any(
+        other.data.get("auth_implementation") == auth
+        for other in hass.config_entries.async_entries(DOMAIN)
+        if other.entry_id != entry.entry_id
+    ):
+        return
+    try:
+        client_id, client_secret = await _async_client_credentials(hass, entry)
+    except ConfigEntryNotReady:
+        return
+    client = AccessLinkClient(
+        async_get_clientsession(hass),
+        api_url=api_url(),
+        client_id=client_id,
+        client_secret=client_secret,
+    )
+    await PolarWebhookManager(hass, client_id, client).async_delete()

@@ -1,0 +1,328 @@
+"""One Polar account: process notices, fetch, de-duplicate, catch up and remember what was seen."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+import random
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .accesslink import (
+    AccessLinkAuthError,
+    AccessLinkClient,
+    AccessLinkConsentError,
+    AccessLinkError,
+    AccessLinkNotFoundError,
+    AccessLinkRateLimitError,
+    Exercise,
+    ForeignUrlError,
+    Notice,
+)
+from .const import DOMAIN, EVENT_EXERCISE, LOGGER, RECONCILE_INTERVAL
+from .models import ExerciseSummary
+
+if TYPE_CHECKING:
+    from . import PolarFlowConfigEntry
+
+STORAGE_VERSION = 1
+SEEN_RETENTION = 45 * 24 * 3600
+FETCH_ATTEMPTS = 4
+BACKOFF_INITIAL = 2.0
+BACKOFF_MAX = 60.0
+
+type ExerciseListener = Callable[[ExerciseSummary], None]
+
+
+class StoredAccount(TypedDict):
+    """What is persisted per Polar account."""
+
+    seen: dict[str, float]
+    latest: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class NoticeStats:
+    """Counts shown in diagnostics."""
+
+    received: int = 0
+    published: int = 0
+    duplicates: int = 0
+    refused: int = 0
+    failed: int = 0
+
+
+class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]):
+    """Publish each exercise of one Polar account exactly once."""
+
+    config_entry: PolarFlowConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: PolarFlowConfigEntry,
+        client: AccessLinkClient,
+        user_id: int,
+        device_id: str,
+    ) -> None:
+        """Initialise the coordinator of one account."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {user_id}",
+            update_interval=RECONCILE_INTERVAL,
+        )
+        self.client = client
+        self.user_id = user_id
+        self.device_id = device_id
+        self.stats = NoticeStats()
+        self._store = _account_store(hass, user_id)
+        self._seen: dict[str, float] = {}
+        self._baseline_taken = False
+        self._in_flight: set[str] = set()
+        self._exercise_listeners: list[ExerciseListener] = []
+        self._not_before = 0.0
+        self._auth_failed = False
+        self._retry_unsub: CALLBACK_TYPE | None = None
+        self._dirty = False
+
+    @property
+    def token(self) -> str:
+        """Return the account's access token, or start reauthentication when it expired."""
+        token: dict[str, Any] = self.config_entry.data["token"]
+        if float(token.get("expires_at", 0)) <= _now():
+            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="token_expired")
+        return str(token["access_token"])
+
+    async def async_load(self) -> None:
+        """Restore what was seen and the latest exercise from storage."""
+        stored = await self._store.async_load()
+        if stored is None:
+            return
+        self._baseline_taken = True
+        self._seen = dict(stored["seen"])
+        if latest := stored.get("latest"):
+            self.data = ExerciseSummary.from_dict(latest)
+
+    @callback
+    def async_shutdown_retries(self) -> None:
+        """Cancel a scheduled catch-up."""
+        if self._retry_unsub:
+            self._retry_unsub()
+            self._retry_unsub = None
+
+    @callback
+    def async_add_exercise_listener(self, listener: ExerciseListener) -> CALLBACK_TYPE:
+        """Call listener with every newly published exercise."""
+        self._exercise_listeners.append(listener)
+        return lambda: self._exercise_listeners.remove(listener)
+
+    async def _async_update_data(self) -> ExerciseSummary | None:
+        """Reconcile with AccessLink: publish every listed exercise not seen yet."""
+        if (wait := self._not_before - _now()) > 0:
+            raise UpdateFailed(retry_after=wait)
+        try:
+            exercises = await self.client.list_exercises(self.token)
+        except AccessLinkAuthError as err:
+            self._auth_failed = True
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except AccessLinkConsentError as err:
+            self._create_consent_issue()
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="consents") from err
+        except AccessLinkRateLimitError as err:
+            self._not_before = _now() + err.retry_after
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                retry_after=err.retry_after,
+            ) from err
+        except AccessLinkError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        ir.async_delete_issue(self.hass, DOMAIN, f"consents_{self.user_id}")
+        self._auth_failed = False
+        ordered = sorted(exercises, key=_start_key)
+        if not self._baseline_taken:
+            # The first setup only takes a baseline: no flood of old events.
+            self._baseline_taken = True
+            for exercise in ordered:
+                self._remember(exercise.id)
+            latest = ExerciseSummary.from_exercise(ordered[-1]) if ordered else self.data
+            self._save(latest)
+            return latest
+        latest = self.data
+        for exercise in ordered:
+            if exercise.id not in self._seen and exercise.id not in self._in_flight:
+                latest = self._publish(exercise, latest)
+        return latest
+
+    @callback
+    def async_receive_notice(self, notice: Notice) -> None:
+        """Take an EXERCISE notice from the webhook; the work continues in the background."""
+        self.stats.received += 1
+        exercise_id = notice.entity_id or ""
+        if exercise_id in self._seen or exercise_id in self._in_flight:
+            self.stats.duplicates += 1
+            LOGGER.debug("Exercise %s of user %s already handled", exercise_id, self.user_id)
+            return
+        self._in_flight.add(exercise_id)
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_process_notice(notice), f"{DOMAIN} exercise {exercise_id}"
+        )
+
+    async def _async_process_notice(self, notice: Notice) -> None:
+        """Fetch the exercise a notice points to and publish it."""
+        exercise_id = notice.entity_id or ""
+        try:
+            exercise = await self._async_fetch(notice)
+        finally:
+            self._in_flight.discard(exercise_id)
+        if exercise is None or exercise.id in self._seen:
+            return
+        self.async_set_updated_data(self._publish(exercise, self.data))
+
+    async def _async_fetch(self, notice: Notice) -> Exercise | None:
+        """Fetch with bounded exponential backoff; what still fails is left to catch-up."""
+        for attempt in range(FETCH_ATTEMPTS):
+            if self._auth_failed:
+                return None
+            if (wait := self._not_before - _now()) > 0:
+                self._schedule_catch_up(wait)
+                return None
+            try:
+                return await self.client.get_notice_exercise(self.token, notice)
+            except ForeignUrlError:
+                self.stats.refused += 1
+                LOGGER.warning(
+                    "Ignored a notice for user %s whose URL is not the AccessLink API", self.user_id
+                )
+                return None
+            except AccessLinkAuthError, ConfigEntryAuthFailed:
+                self._auth_failed = True
+                self.config_entry.async_start_reauth(self.hass)
+                return None
+            except AccessLinkNotFoundError:
+                LOGGER.debug("Exercise %s is gone from AccessLink", notice.entity_id)
+                return None
+            except AccessLinkRateLimitError as err:
+                self._not_before = _now() + err.retry_after
+            except AccessLinkError as err:
+                delay = min(BACKOFF_MAX, BACKOFF_INITIAL * 2**attempt) * (0.5 + random.random())  # noqa: S311
+                LOGGER.debug("Fetching exercise %s failed (%s), retrying", notice.entity_id, err)
+                if attempt + 1 < FETCH_ATTEMPTS:
+                    await asyncio.sleep(delay)
+        self.stats.failed += 1
+        self._schedule_catch_up(BACKOFF_MAX)
+        return None
+
+    @callback
+    def _schedule_catch_up(self, delay: float) -> None:
+        """Reconcile after delay seconds, once."""
+        if self._retry_unsub is not None:
+            return
+
+        @callback
+        def _run(_now: Any) -> None:
+            self._retry_unsub = None
+            self.hass.async_create_task(self.async_request_refresh())
+
+        self._retry_unsub = async_call_later(self.hass, delay, _run)
+
+    def _publish(
+        self, exercise: Exercise, latest: ExerciseSummary | None
+    ) -> ExerciseSummary | None:
+        """Fire the bus event and the listeners for one new exercise; return the newest summary."""
+        summary = ExerciseSummary.from_exercise(exercise)
+        self._remember(exercise.id)
+        self.stats.published += 1
+        self.hass.bus.async_fire(
+            EVENT_EXERCISE,
+            {
+                "device_id": self.device_id,
+                "config_entry_id": self.config_entry.entry_id,
+                "user_id": self.user_id,
+                **summary.as_dict(),
+            },
+        )
+        for listener in list(self._exercise_listeners):
+            listener(summary)
+        if latest is None or _newer(summary, latest):
+            latest = summary
+        self._save(latest)
+        return latest
+
+    def _remember(self, exercise_id: str) -> None:
+        """Mark an exercise as seen and forget ids AccessLink no longer lists."""
+        now = _now()
+        self._seen[exercise_id] = now
+        cutoff = now - SEEN_RETENTION
+        for old in [key for key, seen_at in self._seen.items() if seen_at < cutoff]:
+            del self._seen[old]
+
+    def _save(self, latest: ExerciseSummary | None) -> None:
+        """Persist seen ids and the latest exercise, batched."""
+        self._dirty = True
+        self._store.async_delay_save(lambda: self._stored(latest), 1)
+
+    def _stored(self, latest: ExerciseSummary | None) -> StoredAccount:
+        """Return what is persisted."""
+        self._dirty = False
+        return StoredAccount(seen=dict(self._seen), latest=latest.as_dict() if latest else None)
+
+    async def async_flush(self) -> None:
+        """Write what is pending now, before the entry unloads."""
+        if self._dirty:
+            await self._store.async_save(self._stored(self.data))
+
+    def _create_consent_issue(self) -> None:
+        """Tell the user that Polar needs their consents."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"consents_{self.user_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="consents",
+            translation_placeholders={"account_url": "https://account.polar.com"},
+        )
+
+
+async def async_remove_account_storage(hass: HomeAssistant, user_id: int) -> None:
+    """Forget what was stored for one account."""
+    await _account_store(hass, user_id).async_remove()
+
+
+def _account_store(hass: HomeAssistant, user_id: int) -> Store[StoredAccount]:
+    """Return the store of one account."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.account_{user_id}")
+
+
+def _now() -> float:
+    """Return Home Assistant's clock in seconds."""
+    return dt_util.utcnow().timestamp()
+
+
+def _start_key(exercise: Exercise) -> float:
+    """Sort exercises by start, unknown starts first."""
+    return exercise.start_time.timestamp() if exercise.start_time else 0.0
+
+
+def _newer(summary: ExerciseSummary, than: ExerciseSummary) -> bool:
+    """Return whether summary started at or after than."""
+    if summary.start is None or than.start is None:
+        return True
+    return summary.start >= than.start

@@ -1,0 +1,310 @@
+"""The one Polar webhook per AccessLink client, shared by every account signed in with it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from aiohttp import web
+
+from homeassistant.components import webhook
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util, slugify
+from homeassistant.util.hass_dict import HassKey
+
+from .accesslink import (
+    AccessLinkClient,
+    AccessLinkConflictError,
+    AccessLinkError,
+    AccessLinkRequestError,
+    EventType,
+    WebhookInfo,
+)
+from .cloudhook import async_create_cloudhook, async_delete_cloudhook, cloud_subscribed
+from .const import (
+    DOMAIN,
+    HEALTH_CHECK_INTERVAL,
+    LOGGER,
+    POLL_INTERVAL,
+    RECONCILE_INTERVAL,
+    SUBSCRIBED_EVENTS,
+)
+from .notice import SIGNATURE_HEADER, Rejection, parse_request, read_body
+
+if TYPE_CHECKING:
+    from .coordinator import PolarFlowExerciseCoordinator
+
+WEBHOOK_MANAGERS: HassKey[dict[str, PolarWebhookManager]] = HassKey(f"{DOMAIN}_webhooks")
+MANAGERS_LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_webhooks_lock")
+STORAGE_VERSION = 1
+ISSUE_PUSH = "push_unavailable"
+
+type UrlKind = Literal["cloudhook", "external"]
+type PushProblem = Literal["no_url", "ping_failed", "unreachable"]
+
+
+class StoredWebhook(TypedDict):
+    """What is persisted per AccessLink client."""
+
+    webhook_id: str
+    polar_id: str | None
+    secret: str | None
+    cloudhook_url: str | None
+
+
+class PolarWebhookManager:
+    """Keep one Home Assistant webhook and its Polar registration, and route notices."""
+
+    def __init__(self, hass: HomeAssistant, client_id: str, client: AccessLinkClient) -> None:
+        """Initialise the manager of one AccessLink client."""
+        self.hass = hass
+        self.client_id = client_id
+        self.client = client
+        self.coordinators: dict[int, PolarFlowExerciseCoordinator] = {}
+        self.url_kind: UrlKind | None = None
+        self.url: str | None = None
+        self.active: bool | None = None
+        self.problem: PushProblem | None = None
+        self.last_notice: datetime | None = None
+        self.rejected = 0
+        self._store: Store[StoredWebhook] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.webhook_{slugify(client_id)}"
+        )
+        self._stored: StoredWebhook | None = None
+        self._lock = asyncio.Lock()
+        self._unsub_health: CALLBACK_TYPE | None = None
+
+    @property
+    def push_ok(self) -> bool:
+        """Return whether Polar can push to Home Assistant."""
+        return self.active is True and self.problem is None
+
+    @property
+    def webhook_id(self) -> str:
+        """Return the Home Assistant webhook id."""
+        return self._state["webhook_id"]
+
+    @property
+    def _state(self) -> StoredWebhook:
+        """Return the stored state; async_start loads it before anything else runs."""
+        if self._stored is None:
+            raise RuntimeError("The Polar webhook manager was not started")
+        return self._stored
+
+    async def async_start(self) -> None:
+        """Load what is stored and register the Home Assistant webhook."""
+        stored = await self._store.async_load()
+        if stored is None:
+            stored = StoredWebhook(
+                webhook_id=webhook.async_generate_id(),
+                polar_id=None,
+                secret=None,
+                cloudhook_url=None,
+            )
+            await self._store.async_save(stored)
+        self._stored = stored
+        webhook.async_register(
+            self.hass,
+            DOMAIN,
+            "Polar Flow",
+            self.webhook_id,
+            self._async_handle_webhook,
+            allowed_methods=["POST"],
+        )
+        self._unsub_health = async_track_time_interval(
+            self.hass, self._async_health_check, HEALTH_CHECK_INTERVAL, name=f"{DOMAIN} webhook"
+        )
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop answering for the webhook; Polar keeps it for the next start."""
+        webhook.async_unregister(self.hass, self.webhook_id)
+        if self._unsub_health:
+            self._unsub_health()
+            self._unsub_health = None
+
+    async def _async_health_check(self, _now: datetime | None = None) -> None:
+        """Re-check the webhook at Polar."""
+        await self.async_ensure(force=True)
+
+    async def async_ensure(self, *, force: bool = False) -> None:
+        """Make Polar push to this Home Assistant; fall back to polling when it cannot."""
+        async with self._lock:
+            was_ok = self.push_ok
+            if was_ok and not force:
+                return
+            try:
+                url = await self._async_choose_url()
+            except NoURLAvailableError:
+                self._set_problem("no_url")
+            else:
+                await self._async_register_at_polar(url)
+            self._apply_mode(caught_up=was_ok)
+
+    async def _async_choose_url(self) -> str:
+        """Return a cloudhook with an active subscription, else the external URL."""
+        stored = self._state
+        if cloud_subscribed(self.hass):
+            if not stored["cloudhook_url"]:
+                stored["cloudhook_url"] = await async_create_cloudhook(self.hass, self.webhook_id)
+                await self._store.async_save(stored)
+            if url := stored["cloudhook_url"]:
+                self.url_kind = "cloudhook"
+                return url
+        self.url_kind = "external"
+        return webhook.async_generate_url(
+            self.hass, self.webhook_id, allow_internal=False, prefer_external=True
+        )
+
+    async def _async_register_at_polar(self, url: str) -> None:
+        """Create, update, recreate or activate the webhook at Polar."""
+        stored = self._state
+        self.url = url
+        try:
+            hooks = await self.client.list_webhooks()
+            hook = hooks[0] if hooks else None
+            if hook and (hook.id != stored["polar_id"] or not stored["secret"]):
+                LOGGER.info("Recreating the Polar webhook, its signing secret is not known here")
+                await self.client.delete_webhook(hook.id)
+                hook = None
+            if hook is None:
+                await self._async_create(url)
+            else:
+                await self._async_update(hook, url)
+        except AccessLinkRequestError as err:
+            LOGGER.warning("Polar could not reach %s: %s", url, err)
+            self._set_problem("ping_failed")
+        except AccessLinkError as err:
+            LOGGER.warning("Could not register the webhook with Polar: %s", err)
+            self._set_problem("unreachable")
+        else:
+            self.problem = None
+
+    async def _async_create(self, url: str) -> None:
+        """Create the webhook at Polar and keep its secret."""
+        stored = self._state
+        try:
+            created = await self.client.create_webhook(url, SUBSCRIBED_EVENTS)
+        except AccessLinkConflictError:
+            # Created concurrently elsewhere: the next check recreates it with a known secret.
+            stored["polar_id"] = None
+            raise
+        stored["polar_id"] = created.id
+        stored["secret"] = created.signature_secret_key
+        await self._store.async_save(stored)
+        self.active = True
+        LOGGER.info("Registered the Polar webhook for %s", self.url_kind)
+
+    async def _async_update(self, hook: WebhookInfo, url: str) -> None:
+        """Point an existing webhook at url and the subscribed events; activate it."""
+        if hook.url != url or set(hook.events) != set(SUBSCRIBED_EVENTS):
+            await self.client.update_webhook(hook.id, url=url, events=SUBSCRIBED_EVENTS)
+        if hook.active is False:
+            await self.client.activate_webhook()
+        self.active = True
+
+    @callback
+    def _set_problem(self, problem: PushProblem) -> None:
+        """Remember why push does not work."""
+        self.problem = problem
+        self.active = False
+
+    @callback
+    def _apply_mode(self, *, caught_up: bool) -> None:
+        """Switch the accounts between push and polling, and raise or clear the repair issue."""
+        issue_id = f"{ISSUE_PUSH}_{slugify(self.client_id)}"
+        if self.push_ok:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        else:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=f"push_{self.problem}",
+                translation_placeholders={"url": self.url or "-"},
+                learn_more_url="https://www.home-assistant.io/docs/configuration/remote/",
+            )
+        interval = RECONCILE_INTERVAL if self.push_ok else POLL_INTERVAL
+        for coordinator in self.coordinators.values():
+            coordinator.update_interval = interval
+            if self.push_ok and not caught_up:
+                # Push is back: catch up with what may have been missed meanwhile.
+                self.hass.async_create_task(coordinator.async_request_refresh())
+
+    async def async_delete(self) -> None:
+        """Delete the webhook at Polar and the cloudhook; forget the secret."""
+        stored = self._stored or await self._store.async_load()
+        try:
+            for hook in await self.client.list_webhooks():
+                await self.client.delete_webhook(hook.id)
+        except AccessLinkError as err:
+            LOGGER.warning("Could not delete the Polar webhook: %s", err)
+        if stored and stored["cloudhook_url"]:
+            await async_delete_cloudhook(self.hass, stored["webhook_id"])
+        await self._store.async_remove()
+        ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_PUSH}_{slugify(self.client_id)}")
+
+    async def _async_handle_webhook(
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        """Answer Polar at once; the account's coordinator does the work in the background."""
+        body = await read_body(request)
+        if body is None:
+            self.rejected += 1
+            return web.Response(status=413, text="body too large")
+        secret = self._stored["secret"] if self._stored else None
+        result = parse_request(body, request.headers.get(SIGNATURE_HEADER), secret)
+        if isinstance(result, Rejection):
+            if result.status != 200:
+                self.rejected += 1
+                LOGGER.debug("Rejected a webhook request: %s", result.reason)
+            return result.response()
+        self.last_notice = dt_util.utcnow()
+        if result.event != EventType.EXERCISE:
+            LOGGER.debug("Ignored a %s notice", result.event)
+        elif (coordinator := self.coordinators.get(result.user_id or -1)) is None:
+            LOGGER.debug("Ignored a notice for user %s, not signed in here", result.user_id)
+        else:
+            coordinator.async_receive_notice(result)
+        return web.Response(status=200, text="ok")
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the webhook's health, without secrets."""
+        return {
+            "url_kind": self.url_kind,
+            "registered": bool(self._stored and self._stored["polar_id"]),
+            "active": self.active,
+            "problem": self.problem,
+            "last_notice": self.last_notice.isoformat() if self.last_notice else None,
+            "rejected_requests": self.rejected,
+            "accounts": len(self.coordinators),
+        }
+
+
+async def async_get_manager(
+    hass: HomeAssistant, client_id: str, client: AccessLinkClient
+) -> PolarWebhookManager:
+    """Return the running manager of an AccessLink client, starting it when needed."""
+    async with hass.data.setdefault(MANAGERS_LOCK, asyncio.Lock()):
+        managers = hass.data.setdefault(WEBHOOK_MANAGERS, {})
+        if (manager := managers.get(client_id)) is None:
+            manager = PolarWebhookManager(hass, client_id, client)
+            await manager.async_start()
+            managers[client_id] = manager
+        return manager
+
+
+@callback
+def async_release_manager(hass: HomeAssistant, manager: PolarWebhookManager) -> None:
+    """Stop a manager that no account uses any more."""
+    if manager.coordinators:
+        return
+    manager.async_stop()
+    hass.data.get(WEBHOOK_MANAGERS, {}).pop(manager.client_id, None)

@@ -1,0 +1,287 @@
+"""Fixtures for the Polar Flow integration tests: credentials, an entry and a mocked AccessLink."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import (
+    AiohttpClientMocker,
+    AiohttpClientMockResponse,
+)
+from yarl import URL
+
+from custom_components.polar_flow.const import DOMAIN
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.setup import async_setup_component
+
+CLIENT_ID = "polar-client-id"
+CLIENT_SECRET = "polar-client-secret"
+USER_ID = 12345678
+OTHER_USER_ID = 87654321
+ACCESS_TOKEN = "user-access-token"
+API = "https://www.polaraccesslink.com"
+EXTERNAL_URL = "https://ha.example.com"
+SIGNING_SECRET = "signing-secret-from-polar"
+POLAR_WEBHOOK_ID = "polar-webhook-1"
+
+PING_FAILED = {
+    "timestamp": "2026-11-27T10:00:00Z",
+    "status": 400,
+    "errorType": "WebhookPingFailedException",
+    "message": "Webhook ping failed",
+    "corrId": "c0ffee",
+}
+
+type PostWebhook = Callable[..., Awaitable[Any]]
+
+
+def exercise_json(
+    exercise_id: str = "EX1",
+    *,
+    sport: str = "RUNNING",
+    start: str = "2026-11-27T08:00:00",
+    duration: str = "PT42M10S",
+) -> dict[str, Any]:
+    """Return an exercise as AccessLink serves it."""
+    return {
+        "id": exercise_id,
+        "upload_time": "2026-11-27T09:00:00.000Z",
+        "polar_user": f"{API}/v3/users/{USER_ID}",
+        "device": "Polar Vantage V3",
+        "device_id": "1111AAAA",
+        "start_time": start,
+        "start_time_utc_offset": 120,
+        "duration": duration,
+        "calories": 530,
+        "distance": 8123.5,
+        "heart_rate": {"average": 148, "maximum": 176},
+        "training_load": 95.5,
+        "sport": sport,
+        "has_route": True,
+        "detailed_sport_info": sport,
+        "running-index": 51,
+    }
+
+
+def notice_json(exercise_id: str = "EX1", user_id: int = USER_ID, **extra: Any) -> dict[str, Any]:
+    """Return an EXERCISE notice as Polar pushes it."""
+    return {
+        "event": "EXERCISE",
+        "user_id": user_id,
+        "entity_id": exercise_id,
+        "timestamp": "2026-11-27T09:00:05.000Z",
+        "url": f"{API}/v3/exercises/{exercise_id}",
+        **extra,
+    }
+
+
+def sign(body: bytes, secret: str = SIGNING_SECRET) -> str:
+    """Sign a body as Polar does."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def token_data(user_id: int = USER_ID, access_token: str = ACCESS_TOKEN) -> dict[str, Any]:
+    """Return the token an entry stores."""
+    return {
+        "access_token": access_token,
+        "token_type": "bearer",
+        "expires_in": 31535999,
+        "expires_at": time.time() + 31535999,
+        "x_user_id": user_id,
+    }
+
+
+def make_entry(user_id: int = USER_ID, title: str = "Alice Runner") -> MockConfigEntry:
+    """Return a config entry of a signed-in Polar account."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=title,
+        unique_id=str(user_id),
+        data={"auth_implementation": DOMAIN, "token": token_data(user_id)},
+    )
+
+
+def webhook_url_sent(aioclient_mock: AiohttpClientMocker) -> str:
+    """Return the URL the integration registered with Polar."""
+    urls: list[str] = getattr(aioclient_mock, "registered_urls", [])
+    if not urls:
+        raise AssertionError("no webhook was created at Polar")
+    return urls[-1]
+
+
+def replace_route(
+    aioclient_mock: AiohttpClientMocker, method: str, url: str, **kwargs: Any
+) -> None:
+    """Answer method and url differently from now on, and forget the calls made so far."""
+    aioclient_mock._mocks = [
+        mock for mock in aioclient_mock._mocks if not mock.match_request(method, URL(url))
+    ]
+    aioclient_mock.request(method, url, **kwargs)
+    aioclient_mock.mock_calls.clear()
+
+
+def requests_to(aioclient_mock: AiohttpClientMocker, method: str, path: str) -> int:
+    """Count the requests made to one AccessLink path."""
+    return sum(
+        1
+        for call_method, url, *_ in aioclient_mock.mock_calls
+        if call_method == method and URL(str(url)).path == path
+    )
+
+
+@pytest.fixture
+async def setup_credentials(hass: HomeAssistant) -> None:
+    """Add the AccessLink client as application credentials and an external URL."""
+    await async_process_ha_core_config(hass, {"external_url": EXTERNAL_URL})
+    assert await async_setup_component(hass, "http", {})
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), DOMAIN
+    )
+
+
+@pytest.fixture
+def exercises() -> list[dict[str, Any]]:
+    """Return what /v3/exercises lists; tests change it."""
+    return [exercise_json("EX0", start="2026-11-20T07:00:00")]
+
+
+def sent_json(data: Any) -> dict[str, Any]:
+    """Return a recorded request body as a dict."""
+    if isinstance(data, bytes | str):
+        return dict(json.loads(data))
+    return dict(data)
+
+
+@pytest.fixture
+def ping_statuses() -> list[int]:
+    """Collect what the webhook answered to Polar's PINGs."""
+    return []
+
+
+class LazyClient:
+    """An HTTP client of Home Assistant, started at first use when every view is registered."""
+
+    def __init__(self, factory: Callable[[], Awaitable[Any]]) -> None:
+        """Remember how to make the client."""
+        self._factory = factory
+        self._client: Any = None
+        self._lock = asyncio.Lock()
+
+    async def get(self, path: str, **kwargs: Any) -> Any:
+        """Send a GET request."""
+        return await (await self._started()).get(path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> Any:
+        """Send a POST request."""
+        return await (await self._started()).post(path, **kwargs)
+
+    async def _started(self) -> Any:
+        async with self._lock:
+            if self._client is None:
+                self._client = await self._factory()
+        return self._client
+
+
+@pytest.fixture
+def http_client(hass_client_no_auth: Any, setup_credentials: None) -> LazyClient:
+    """Return an HTTP client of Home Assistant, as Polar and other outsiders use it."""
+    return LazyClient(hass_client_no_auth)
+
+
+@pytest.fixture
+async def polar_api(
+    http_client: Any,
+    aioclient_mock: AiohttpClientMocker,
+    exercises: list[dict[str, Any]],
+    ping_statuses: list[int],
+) -> AiohttpClientMocker:
+    """Serve a healthy AccessLink with no webhook registered yet.
+
+    Creating the webhook pings its URL first and fails unless the answer is 200, as Polar does.
+    """
+
+    async def create_webhook(method: str, url: URL, data: Any) -> Any:
+        hook_url = sent_json(data)["url"]
+        registered_urls.append(hook_url)
+        ping = await http_client.post(
+            URL(hook_url).path, json={"event": "PING", "timestamp": "2026-11-27T10:00:00Z"}
+        )
+        ping_statuses.append(ping.status)
+        if ping.status != 200:
+            return AiohttpClientMockResponse("post", url, status=400, json=PING_FAILED)
+        body = {
+            "data": {
+                "id": POLAR_WEBHOOK_ID,
+                "events": ["EXERCISE"],
+                "url": hook_url,
+                "signature_secret_key": SIGNING_SECRET,
+            }
+        }
+        return AiohttpClientMockResponse("post", url, status=201, json=body)
+
+    registered_urls: list[str] = []
+    aioclient_mock.registered_urls = registered_urls  # type: ignore[attr-defined]
+
+    async def list_exercises(method: str, url: URL, data: Any) -> Any:
+        return AiohttpClientMockResponse(method, url, json=list(exercises))
+
+    aioclient_mock.get(f"{API}/v3/exercises", side_effect=list_exercises)
+    for item in ["EX1", "EX2", "EX3"]:
+        aioclient_mock.get(f"{API}/v3/exercises/{item}", json=exercise_json(item))
+    aioclient_mock.get(f"{API}/v3/webhooks", json={"data": []})
+    aioclient_mock.post(f"{API}/v3/webhooks", side_effect=create_webhook)
+    aioclient_mock.delete(f"{API}/v3/webhooks/{POLAR_WEBHOOK_ID}", status=204)
+    return aioclient_mock
+
+
+@pytest.fixture
+def config_entry() -> MockConfigEntry:
+    """Return the entry of Alice's Polar account."""
+    return make_entry()
+
+
+@pytest.fixture
+async def setup_integration(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    polar_api: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """Set up Alice's account with push working."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return config_entry
+
+
+@pytest.fixture
+async def post_webhook(http_client: Any, polar_api: AiohttpClientMocker) -> PostWebhook:
+    """Return a function that posts a body to the webhook Polar was given."""
+
+    async def _post(
+        payload: Any, *, signature: str | None = "sign", raw: bytes | None = None
+    ) -> Any:
+        body = raw if raw is not None else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", "Polar-Webhook-Event": "EXERCISE"}
+        if signature == "sign":
+            headers["Polar-Webhook-Signature"] = sign(body)
+        elif signature is not None:
+            headers["Polar-Webhook-Signature"] = signature
+        path = URL(webhook_url_sent(polar_api)).path
+        return await http_client.post(path, data=body, headers=headers)
+
+    return _post

@@ -1,0 +1,201 @@
+"""The sign-in: OAuth2 with Polar, AccessLink registration, reauthentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+from yarl import URL
+
+from custom_components.polar_flow.const import DOMAIN
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import config_entry_oauth2_flow
+
+from .conftest import ACCESS_TOKEN, API, CLIENT_ID, OTHER_USER_ID, USER_ID, make_entry, sent_json
+
+AUTHORIZE_URL = "https://flow.polar.com/oauth2/authorization"
+TOKEN_URL = "https://polarremote.com/v2/oauth2/token"
+REDIRECT_URL = "https://example.com/auth/external/callback"
+
+pytestmark = pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
+
+USER_INFO = {
+    "polar-user-id": USER_ID,
+    "member-id": "m1",
+    "registration-date": "2026-11-27T10:00:00.000Z",
+    "first-name": "Alice",
+    "last-name": "Runner",
+}
+
+
+def token_response(user_id: int = USER_ID) -> dict[str, Any]:
+    """Return Polar's token response."""
+    return {
+        "access_token": ACCESS_TOKEN,
+        "token_type": "bearer",
+        "expires_in": 31535999,
+        "x_user_id": user_id,
+    }
+
+
+async def start_and_authorize(
+    hass: HomeAssistant, http_client: Any, flow_id: str | None = None, error: bool = False
+) -> dict[str, Any]:
+    """Start the flow (unless given), follow it to Polar and come back with a code."""
+    if flow_id is None:
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    else:
+        result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    url = URL(result["url"])
+    assert str(url.with_query(None)) == AUTHORIZE_URL
+    assert url.query["client_id"] == CLIENT_ID
+    assert url.query["response_type"] == "code"
+    assert url.query["redirect_uri"] == REDIRECT_URL
+    state = config_entry_oauth2_flow._encode_jwt(
+        hass, {"flow_id": result["flow_id"], "redirect_uri": REDIRECT_URL}
+    )
+    assert url.query["state"] == state
+    query = "error=access_denied" if error else "code=abcd"
+    response = await http_client.get(f"/auth/external/callback?{query}&state={state}")
+    assert response.status == 200
+    return dict(await hass.config_entries.flow.async_configure(result["flow_id"]))
+
+
+@pytest.mark.usefixtures("polar_api")
+async def test_full_flow(
+    hass: HomeAssistant, http_client: Any, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Sign in, register with AccessLink, create the entry named after the user."""
+    aioclient_mock.post(TOKEN_URL, json=token_response())
+    aioclient_mock.post(f"{API}/v3/users", json=USER_INFO)
+
+    result = await start_and_authorize(hass, http_client)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Alice Runner"
+    assert result["result"].unique_id == str(USER_ID)
+    assert result["data"]["token"]["access_token"] == ACCESS_TOKEN
+    token_call = next(c for c in aioclient_mock.mock_calls if str(c[1]) == TOKEN_URL)
+    assert token_call[2]["redirect_uri"] == REDIRECT_URL
+    assert "client_secret" not in token_call[2]
+    register = next(c for c in aioclient_mock.mock_calls if str(c[1]) == f"{API}/v3/users")
+    assert sent_json(register[2])["member-id"]
+    assert register[3]["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+
+
+async def test_user_denies(hass: HomeAssistant, http_client: Any) -> None:
+    """Denying on Polar's page aborts the flow with the reason."""
+    result = await start_and_authorize(hass, http_client, error=True)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "user_rejected_authorize"
+
+
+@pytest.mark.parametrize(("status", "reason"), [(400, "oauth_unauthorized"), (500, "oauth_failed")])
+async def test_token_error(
+    hass: HomeAssistant,
+    http_client: Any,
+    aioclient_mock: AiohttpClientMocker,
+    status: int,
+    reason: str,
+) -> None:
+    """A refused token request aborts; nothing is registered."""
+    aioclient_mock.post(TOKEN_URL, status=status, json={"error": "invalid_grant"})
+    result = await start_and_authorize(hass, http_client)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert not any(str(c[1]).startswith(API) for c in aioclient_mock.mock_calls)
+
+
+async def test_token_without_user_id(
+    hass: HomeAssistant, http_client: Any, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A token response without x_user_id cannot make an entry."""
+    token = token_response()
+    del token["x_user_id"]
+    aioclient_mock.post(TOKEN_URL, json=token)
+    result = await start_and_authorize(hass, http_client)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_error"
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(403, "missing_consents"), (401, "invalid_auth"), (500, "cannot_connect")],
+)
+async def test_registration_errors(
+    hass: HomeAssistant,
+    http_client: Any,
+    aioclient_mock: AiohttpClientMocker,
+    status: int,
+    reason: str,
+) -> None:
+    """AccessLink refusing the registration aborts with a translated reason."""
+    aioclient_mock.post(TOKEN_URL, json=token_response())
+    aioclient_mock.post(f"{API}/v3/users", status=status, json={"status": status, "message": "no"})
+    result = await start_and_authorize(hass, http_client)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+@pytest.mark.usefixtures("polar_api")
+@pytest.mark.parametrize(
+    ("user_status", "title"), [(200, "Alice Runner"), (500, f"Polar {USER_ID}")]
+)
+async def test_already_registered(
+    hass: HomeAssistant,
+    http_client: Any,
+    aioclient_mock: AiohttpClientMocker,
+    user_status: int,
+    title: str,
+) -> None:
+    """409 means already registered: fine; the name comes from the user's info when it can."""
+    aioclient_mock.post(TOKEN_URL, json=token_response())
+    aioclient_mock.post(f"{API}/v3/users", status=409, json={"status": 409})
+    aioclient_mock.get(f"{API}/v3/users/{USER_ID}", status=user_status, json=USER_INFO)
+    result = await start_and_authorize(hass, http_client)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == title
+
+
+async def test_already_configured(
+    hass: HomeAssistant, http_client: Any, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Signing in with a configured account aborts before registering."""
+    make_entry().add_to_hass(hass)
+    aioclient_mock.post(TOKEN_URL, json=token_response())
+    result = await start_and_authorize(hass, http_client)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+@pytest.mark.usefixtures("polar_api")
+@pytest.mark.parametrize(
+    ("user_id", "reason"), [(USER_ID, "reauth_successful"), (OTHER_USER_ID, "wrong_account")]
+)
+async def test_reauth(
+    hass: HomeAssistant,
+    http_client: Any,
+    aioclient_mock: AiohttpClientMocker,
+    user_id: int,
+    reason: str,
+) -> None:
+    """Reauth signs the same account in again; another account is refused."""
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    aioclient_mock.post(TOKEN_URL, json={**token_response(user_id), "access_token": "new-token"})
+    aioclient_mock.post(f"{API}/v3/users", status=409, json={})
+    aioclient_mock.get(f"{API}/v3/users/{user_id}", json=USER_INFO)
+
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await start_and_authorize(hass, http_client, flow_id=result["flow_id"])
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    expected = "new-token" if reason == "reauth_successful" else ACCESS_TOKEN
+    assert entry.data["token"]["access_token"] == expected

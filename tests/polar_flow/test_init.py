@@ -1,0 +1,142 @@
+"""Setup, unload and removal of accounts, and the webhook they share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+
+from custom_components.polar_flow.const import DOMAIN
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from .conftest import (
+    API,
+    OTHER_USER_ID,
+    POLAR_WEBHOOK_ID,
+    PostWebhook,
+    make_entry,
+    notice_json,
+    replace_route,
+    requests_to,
+    webhook_url_sent,
+)
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    device_registry: dr.DeviceRegistry,
+    post_webhook: PostWebhook,
+) -> None:
+    """A loaded entry has a device; unloading stops the webhook but keeps it at Polar."""
+    entry = setup_integration
+    assert entry.state is ConfigEntryState.LOADED
+    (device,) = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+    assert device.name == "Alice Runner"
+    assert device.manufacturer == "Polar"
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    response = await post_webhook(notice_json("EX1"))
+    assert response.status == 200  # Home Assistant's answer for an unknown webhook
+    assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 0
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX1") == 0
+
+
+async def test_two_accounts_share_one_webhook(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    post_webhook: PostWebhook,
+) -> None:
+    """A second account of the same client reuses the webhook; the last removal deletes it."""
+    second = make_entry(OTHER_USER_ID, "Bob")
+    second.add_to_hass(hass)
+    replace_route(
+        polar_api,
+        "get",
+        f"{API}/v3/webhooks",
+        json={
+            "data": [
+                {
+                    "id": POLAR_WEBHOOK_ID,
+                    "events": ["EXERCISE"],
+                    "url": webhook_url_sent(polar_api),
+                    "active": True,
+                }
+            ]
+        },
+    )
+    assert await hass.config_entries.async_setup(second.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "POST", "/v3/webhooks") == 0
+
+    await hass.config_entries.async_remove(setup_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 0
+    assert second.state is ConfigEntryState.LOADED
+    response = await post_webhook(notice_json("EX2", user_id=OTHER_USER_ID))
+    assert response.status == 200
+
+    await hass.config_entries.async_remove(second.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        (401, ConfigEntryState.SETUP_ERROR),
+        (403, ConfigEntryState.SETUP_RETRY),
+        (429, ConfigEntryState.SETUP_RETRY),
+        (500, ConfigEntryState.SETUP_RETRY),
+    ],
+)
+async def test_setup_errors(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    status: int,
+    state: ConfigEntryState,
+) -> None:
+    """401 starts reauth; other AccessLink failures retry the setup later."""
+    aioclient_mock.get(f"{API}/v3/exercises", status=status, json={"status": status})
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert config_entry.state is state
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == (["reauth"] if status == 401 else [])
+
+
+async def test_missing_credentials(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, config_entry: MockConfigEntry
+) -> None:
+    """Without its application credentials the entry fails, asking nothing of Polar."""
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert aioclient_mock.call_count == 0
+
+
+async def test_expired_token_starts_reauth(
+    hass: HomeAssistant, setup_credentials: None, polar_api: AiohttpClientMocker
+) -> None:
+    """Polar issues no refresh token: an expired one means signing in again, no request."""
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    token: dict[str, Any] = dict(entry.data["token"])
+    token["expires_at"] = 0
+    hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert requests_to(polar_api, "GET", "/v3/exercises") == 0

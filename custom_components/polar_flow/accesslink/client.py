@@ -1,0 +1,305 @@
+"""Async client for the Polar AccessLink v3 API."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping, Sequence
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+import uuid
+
+import aiohttp
+
+from .const import DEFAULT_API_URL, EventType
+from .errors import (
+    AccessLinkConnectionError,
+    AccessLinkCredentialsError,
+    AccessLinkNotFoundError,
+    AccessLinkResponseError,
+    AccessLinkTimeoutError,
+    error_from_response,
+)
+from .models import CreatedWebhook, Exercise, Notice, RateLimit, UserInfo, WebhookInfo
+from .urlguard import ensure_api_url, guard_url, parse_api_url
+
+if TYPE_CHECKING:
+    from yarl import URL
+
+__all__ = ["AccessLinkClient", "ensure_api_url", "generate_member_id"]
+
+_LOGGER = logging.getLogger(__name__)
+
+_JSON = "application/json"
+_NO_SEGMENTS = frozenset({"", ".", ".."})
+
+
+def generate_member_id() -> str:
+    """Return a fresh member id for POST /v3/users, unique per user."""
+    return uuid.uuid4().hex
+
+
+def _flags(*, samples: bool, zones: bool, route: bool) -> dict[str, str]:
+    """Return the optional exercise query parameters that are switched on."""
+    wanted = {"samples": samples, "zones": zones, "route": route}
+    return {name: "true" for name, on in wanted.items() if on}
+
+
+def _parse[T](parse: Callable[[Mapping[str, Any]], T], payload: Any, what: str) -> T:
+    """Parse a response payload with a model, mapping invalid data to AccessLinkResponseError."""
+    try:
+        return parse(payload)
+    except ValueError as err:
+        raise AccessLinkResponseError(f"unexpected {what} in the response: {err}") from err
+
+
+class AccessLinkClient:
+    """Talk to Polar AccessLink v3: user calls with a Bearer token, webhook calls with Basic."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        api_url: str = DEFAULT_API_URL,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        request_timeout: float = 30,
+    ) -> None:
+        """Use the caller's session; the client never closes it."""
+        self._session = session
+        self._base = parse_api_url(api_url)
+        self._basic = _basic(client_id, client_secret) if client_id and client_secret else None
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self._rate_limit: RateLimit | None = None
+
+    @property
+    def api_url(self) -> str:
+        """Return the AccessLink API base URL."""
+        return str(self._base).rstrip("/")
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """Return the rate-limit state from the latest response that carried it."""
+        return self._rate_limit
+
+    # Users (Bearer token of the user)
+
+    async def register_user(self, token: str, member_id: str) -> UserInfo:
+        """Register the token's user with this client (409: already registered)."""
+        payload = await self._call(
+            "POST", self._endpoint("users"), _bearer(token), body={"member-id": member_id}
+        )
+        return _parse(UserInfo.from_dict, _found(payload), "user")
+
+    async def get_user(self, token: str, user_id: int) -> UserInfo:
+        """Return the registered user's information."""
+        payload = await self._call("GET", self._endpoint("users", str(user_id)), _bearer(token))
+        return _parse(UserInfo.from_dict, _found(payload), "user")
+
+    async def delete_user(self, token: str, user_id: int) -> None:
+        """De-register the user, which also revokes the token."""
+        await self._call("DELETE", self._endpoint("users", str(user_id)), _bearer(token))
+
+    async def list_exercises(
+        self, token: str, *, samples: bool = False, zones: bool = False, route: bool = False
+    ) -> list[Exercise]:
+        """Return the exercises of the last 30 days; entries without an id are skipped."""
+        url = self._endpoint("exercises").with_query(
+            _flags(samples=samples, zones=zones, route=route)
+        )
+        payload = await self._call("GET", url, _bearer(token))
+        if payload is None:
+            return []
+        if not isinstance(payload, list):
+            raise AccessLinkResponseError("the exercise list is not a JSON array")
+        exercises: list[Exercise] = []
+        for item in payload:
+            try:
+                exercises.append(Exercise.from_dict(item))
+            except ValueError as err:
+                _LOGGER.debug("Skipping an unusable exercise in the list: %s", err)
+        return exercises
+
+    async def get_exercise(
+        self,
+        token: str,
+        exercise_id: str,
+        *,
+        samples: bool = False,
+        zones: bool = False,
+        route: bool = False,
+    ) -> Exercise:
+        """Return one exercise by its hashed id."""
+        url = self._endpoint("exercises", exercise_id).with_query(
+            _flags(samples=samples, zones=zones, route=route)
+        )
+        payload = await self._call("GET", url, _bearer(token))
+        return _parse(Exercise.from_dict, _found(payload), "exercise")
+
+    async def fetch_notice(self, token: str, url: str) -> Any:
+        """GET a notice's url with the user's token, only if it points at the API; None on 204."""
+        target = guard_url(self._base, url)
+        return await self._call("GET", target, _bearer(token))
+
+    async def get_notice_exercise(
+        self,
+        token: str,
+        notice: Notice,
+        *,
+        samples: bool = False,
+        zones: bool = False,
+        route: bool = False,
+    ) -> Exercise:
+        """Fetch the exercise of an EXERCISE notice from its url, else from its entity_id."""
+        if notice.event != EventType.EXERCISE:
+            raise ValueError(f"not an EXERCISE notice: {notice.event}")
+        if notice.url:
+            url = guard_url(self._base, notice.url)
+        elif notice.entity_id:
+            url = self._endpoint("exercises", notice.entity_id)
+        else:
+            raise ValueError("EXERCISE notice without url and entity_id")
+        url = url.update_query(_flags(samples=samples, zones=zones, route=route))
+        payload = await self._call("GET", url, _bearer(token))
+        return _parse(Exercise.from_dict, _found(payload), "exercise")
+
+    # Webhook (HTTP Basic with the client credentials)
+
+    async def create_webhook(self, url: str, events: Sequence[str]) -> CreatedWebhook:
+        """Create the client's webhook; Polar pings url first and returns the secret once."""
+        body = {"events": list(events), "url": url}
+        endpoint = self._endpoint("webhooks")
+        payload = await self._call("POST", endpoint, self._basic_auth(), body=body)
+        return _parse(CreatedWebhook.from_dict, payload, "created webhook")
+
+    async def list_webhooks(self) -> list[WebhookInfo]:
+        """Return the client's webhooks (zero or one)."""
+        payload = await self._call("GET", self._endpoint("webhooks"), self._basic_auth())
+        if payload is None:
+            return []
+        if not isinstance(payload, Mapping):
+            raise AccessLinkResponseError("the webhook list is not a JSON object")
+        items = payload.get("data") or []
+        if isinstance(items, Mapping):
+            items = [items]
+        if not isinstance(items, list):
+            raise AccessLinkResponseError("the webhook list has no 'data' array")
+        return [_parse(WebhookInfo.from_dict, item, "webhook") for item in items]
+
+    async def update_webhook(
+        self, webhook_id: str, *, url: str | None = None, events: Sequence[str] | None = None
+    ) -> WebhookInfo:
+        """Change the webhook's url and/or events; a new url is pinged by Polar."""
+        body: dict[str, Any] = {}
+        if url is not None:
+            body["url"] = url
+        if events is not None:
+            body["events"] = list(events)
+        if not body:
+            raise ValueError("update_webhook needs a url or events")
+        payload = await self._call(
+            "PATCH", self._endpoint("webhooks", webhook_id), self._basic_auth(), body=body
+        )
+        return _parse(WebhookInfo.from_dict, payload, "webhook")
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        """Delete the webhook."""
+        await self._call("DELETE", self._endpoint("webhooks", webhook_id), self._basic_auth())
+
+    async def activate_webhook(self) -> bool:
+        """Activate the webhook (Polar pings it); False when no webhook exists (204)."""
+        return await self._post_state("activate")
+
+    async def deactivate_webhook(self) -> bool:
+        """Deactivate the webhook; False when no webhook exists (204)."""
+        return await self._post_state("deactivate")
+
+    async def _post_state(self, action: str) -> bool:
+        """POST /v3/webhooks/{action}; True unless AccessLink answers 204."""
+        url = self._endpoint("webhooks", action)
+        status, _ = await self._send("POST", url, self._basic_auth())
+        return status != 204
+
+    # Plumbing
+
+    def _basic_auth(self) -> str:
+        """Return the Basic Authorization header of the client credentials."""
+        if self._basic is None:
+            raise AccessLinkCredentialsError(
+                "webhook calls need the client_id and client_secret of the AccessLink client"
+            )
+        return self._basic
+
+    def _endpoint(self, *segments: str) -> URL:
+        """Build /v3/... under the base URL, each segment percent-encoded."""
+        if any(segment in _NO_SEGMENTS for segment in segments):
+            raise ValueError("empty or relative path segment in an AccessLink path")
+        path = "/".join(quote(segment, safe="") for segment in ("v3", *segments))
+        return self._base.with_path(f"{self._base.raw_path.rstrip('/')}/{path}", encoded=True)
+
+    async def _call(self, method: str, url: URL, authorization: str, *, body: Any = None) -> Any:
+        """Send a request and return its JSON, or None for an empty 2xx body."""
+        _, data = await self._send(method, url, authorization, body=body)
+        if not data.strip():
+            return None
+        try:
+            return json.loads(data)
+        except ValueError as err:
+            raise AccessLinkResponseError(f"{method} {url.path}: invalid JSON: {err}") from err
+
+    async def _send(
+        self, method: str, url: URL, authorization: str, *, body: Any = None
+    ) -> tuple[int, bytes]:
+        """Send a request and return status and body of a 2xx answer; raise for the rest."""
+        headers = {"Accept": _JSON, "Authorization": authorization}
+        _LOGGER.debug("AccessLink request: %s %s", method, url.path)
+        try:
+            async with self._session.request(
+                method,
+                url,
+                headers=headers,
+                json=body,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                data = await response.read()
+                status = response.status
+                response_headers = response.headers
+        except TimeoutError as err:
+            raise AccessLinkTimeoutError(
+                f"{method} {url.path}: no answer within {self._timeout.total} s"
+            ) from err
+        except aiohttp.ClientError as err:
+            raise AccessLinkConnectionError(f"{method} {url.path}: {err}") from err
+        _LOGGER.debug(
+            "AccessLink response: %s %s -> %s (%d bytes)", method, url.path, status, len(data)
+        )
+        rate_limit = RateLimit.from_headers(response_headers)
+        if rate_limit is not None:
+            self._rate_limit = rate_limit
+        if status >= 400:
+            raise error_from_response(status, data, response_headers)
+        if not 200 <= status < 300:
+            raise AccessLinkResponseError(f"{method} {url.path}: unexpected HTTP status {status}")
+        return status, data
+
+
+def _basic(client_id: str, client_secret: str) -> str:
+    """Return the Basic Authorization header of the client credentials."""
+    pair = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
+    return f"Basic {pair}"
+
+
+def _bearer(token: str) -> str:
+    """Return the Bearer Authorization header of a user token."""
+    if not token:
+        raise ValueError("an access token is required")
+    return f"Bearer {token}"
+
+
+def _found(payload: Any) -> Any:
+    """Treat an empty answer (204) where an object was expected as not found."""
+    if payload is None:
+        raise AccessLinkNotFoundError(204, message="no content")
+    return payload

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDict
 
 from .core import Simulator
 from .errors import ApiError
@@ -35,6 +37,15 @@ async def json_body(request: web.Request, *, required: bool = True) -> dict[str,
     if not isinstance(data, dict):
         raise ApiError(400, "Request body must be a JSON object")
     return data
+
+
+async def form_body(request: web.Request) -> MultiDict[str]:
+    """Read a form body (text fields only); 400 when it cannot be parsed."""
+    try:
+        form = await request.post()
+    except (ValueError, LookupError, HttpProcessingError) as err:
+        raise ApiError(400, "Malformed form body") from err
+    return MultiDict((k, v) for k, v in form.items() if isinstance(v, str))
 
 
 def path_int(request: web.Request, name: str) -> int:

@@ -24,6 +24,7 @@ from multidict import MultiDict, MultiMapping
 
 from .core import Simulator, parse_basic
 from .errors import ApiError
+from .keys import form_body
 from .state import AuthCode, Client, Token
 
 _LOGGER = logging.getLogger(__name__)
@@ -297,7 +298,7 @@ async def authorize(request: web.Request) -> web.StreamResponse:
     server = request.app[SIM_SERVER_KEY]
     decision: str | None = None
     if request.method == "POST":
-        form = _str_params(await request.post())
+        form = await form_body(request)
         decision = form.popone("decision", None)
         params = form
     else:
@@ -328,10 +329,7 @@ async def token(request: web.Request) -> web.Response:
     auth = request.headers.get("Authorization")
     if auth is not None and parse_basic(auth) == (None, None):
         return to_response(server.handle_error_response(None, InvalidClientError(status_code=401)))
-    try:
-        form = _str_params(await request.post())
-    except ValueError as err:
-        raise ApiError(400, "Malformed form body") from err
+    form = await form_body(request)
     oreq = Request(request, form)
     try:
         triple = server.create_token_response(oreq)

@@ -139,7 +139,9 @@ async def test_exercise_files(sim: Sim) -> None:
         "exercise"
     ]["id"]
     gym = (
-        await sim.ctl("POST", f"/_sim/users/{world.user_id}/exercises", {"sport": "STRENGTH_TRAINING"})
+        await sim.ctl(
+            "POST", f"/_sim/users/{world.user_id}/exercises", {"sport": "STRENGTH_TRAINING"}
+        )
     )["exercise"]["id"]
     fit = await _get(sim, world, f"/v3/exercises/{run}/fit")
     assert fit[8:12] == b".FIT"

@@ -243,7 +243,9 @@ async def test_token_endpoint_rejects_other_grants(sim: Sim) -> None:
 
 async def test_code_of_another_client(sim: Sim) -> None:
     first = await _client(sim)
-    second = await sim.ctl("POST", "/_sim/clients", {"redirect_uris": [REDIRECT], "auto_approve": True})
+    second = await sim.ctl(
+        "POST", "/_sim/clients", {"redirect_uris": [REDIRECT], "auto_approve": True}
+    )
     query = await sim.authorize(first["client_id"])
     status, body = await sim.token(second["client_id"], second["client_secret"], query["code"][0])
     assert status == 400

@@ -32,7 +32,9 @@ async def test_create_pings_and_returns_secret_once(sim: Sim, receiver: Receiver
     assert ping.json["event"] == "PING"
     assert ping.json["timestamp"].endswith("Z")
     hooks = await _webhooks(sim, world)
-    assert hooks == [{"id": data["id"], "events": ["EXERCISE"], "url": receiver.url, "active": True}]
+    assert hooks == [
+        {"id": data["id"], "events": ["EXERCISE"], "url": receiver.url, "active": True}
+    ]
 
 
 @pytest.mark.parametrize("status", [500, 404, 204, 301])

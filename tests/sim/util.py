@@ -88,10 +88,10 @@ class Receiver:
         """Return everything except PINGs."""
         return [r for r in self.received if r.json.get("event") != "PING"]
 
-    async def wait_notices(self, count: int, timeout: float = 5.0) -> list[Received]:
+    async def wait_notices(self, count: int, seconds: float = 5.0) -> list[Received]:
         """Wait until at least count notices arrived."""
-        async with asyncio.timeout(timeout):
-            while len(self.notices) < count:
+        async with asyncio.timeout(seconds):
+            while len(self.notices) < count:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
         return self.notices
 
@@ -195,7 +195,10 @@ class Sim:
         if receiver is not None:
             async with self.session.post(
                 self.url + "/v3/webhooks",
-                json={"events": events or ["EXERCISE", "SLEEP", "ACTIVITY_SUMMARY"], "url": receiver.url},
+                json={
+                    "events": events or ["EXERCISE", "SLEEP", "ACTIVITY_SUMMARY"],
+                    "url": receiver.url,
+                },
                 headers=world.basic,
             ) as resp:
                 assert resp.status == 201, await resp.text()

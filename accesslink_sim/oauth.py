@@ -115,10 +115,10 @@ class Request(OAuth2Request):  # type: ignore[misc]
     """An aiohttp request as authlib sees it (parameters read beforehand)."""
 
     def __init__(self, request: web.Request, params: MultiDict[str]) -> None:
-        """Adapt the request; the URI is marked https since transport is not simulated."""
+        """Adapt the request; authlib only checks the URI for https, which is not simulated."""
         super().__init__(
             method=request.method,
-            uri=str(request.url.with_scheme("https")),
+            uri=f"https://localhost{request.rel_url}",
             headers=dict(request.headers),
         )
         self.payload = Payload(params)

@@ -193,6 +193,8 @@ MALFORMED: list[tuple[str, str, dict[str, str], bytes]] = [
     ("PATCH", "/v3/webhooks/x", {"Authorization": "Basic Og=="}, b"nonsense"),
     ("POST", "/v3/webhooks", {"Authorization": "Basic \u00e4"}, b"{}"),
     ("GET", "/v3/exercises/%00", {}, b""),
+    ("GET", "/oauth2/authorization?response_type=code&client_id=c", {"Host": "x:99999"}, b""),
+    ("POST", "/v2/oauth2/token", {"Host": "", "Authorization": "Basic YzpkCg=="}, b"code=1"),
     ("PUT", "/v3/exercises", {}, b""),
     ("POST", "/_sim/clients", {}, b'{"client_id": 5}'),
     ("POST", "/_sim/clients", {}, b'{"redirect_uris": "x"}'),

@@ -18,6 +18,7 @@ from homeassistant.util import dt as dt_util, slugify
 from homeassistant.util.hass_dict import HassKey
 
 from .accesslink import (
+    AccessLinkAuthError,
     AccessLinkClient,
     AccessLinkConflictError,
     AccessLinkError,
@@ -45,7 +46,7 @@ STORAGE_VERSION = 1
 ISSUE_PUSH = "push_unavailable"
 
 type UrlKind = Literal["cloudhook", "external"]
-type PushProblem = Literal["no_url", "ping_failed", "unreachable"]
+type PushProblem = Literal["no_url", "ping_failed", "client_rejected", "unreachable"]
 
 
 class StoredWebhook(TypedDict):
@@ -179,6 +180,9 @@ class PolarWebhookManager:
         except AccessLinkRequestError as err:
             LOGGER.warning("Polar could not reach %s: %s", url, err)
             self._set_problem("ping_failed")
+        except AccessLinkAuthError as err:
+            LOGGER.warning("Polar rejected the AccessLink client credentials: %s", err)
+            self._set_problem("client_rejected")
         except AccessLinkError as err:
             LOGGER.warning("Could not register the webhook with Polar: %s", err)
             self._set_problem("unreachable")

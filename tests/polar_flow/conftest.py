@@ -18,7 +18,6 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 )
 from yarl import URL
 
-from custom_components.polar_flow.const import DOMAIN
 from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
@@ -26,6 +25,8 @@ from homeassistant.components.application_credentials import (
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.setup import async_setup_component
+
+from custom_components.polar_flow.const import DOMAIN
 
 CLIENT_ID = "polar-client-id"
 CLIENT_SECRET = "polar-client-secret"
@@ -147,6 +148,7 @@ async def setup_credentials(hass: HomeAssistant) -> None:
     """Add the AccessLink client as application credentials and an external URL."""
     await async_process_ha_core_config(hass, {"external_url": EXTERNAL_URL})
     assert await async_setup_component(hass, "http", {})
+    assert await async_setup_component(hass, "diagnostics", {})
     assert await async_setup_component(hass, "application_credentials", {})
     await async_import_client_credential(
         hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), DOMAIN
@@ -223,17 +225,20 @@ async def polar_api(
         ping_statuses.append(ping.status)
         if ping.status != 200:
             return AiohttpClientMockResponse("post", url, status=400, json=PING_FAILED)
-        body = {
-            "data": {
-                "id": POLAR_WEBHOOK_ID,
-                "events": ["EXERCISE"],
-                "url": hook_url,
-                "signature_secret_key": SIGNING_SECRET,
-            }
-        }
+        hook = {"id": POLAR_WEBHOOK_ID, "events": ["EXERCISE"], "url": hook_url}
+        hooks[:] = [{**hook, "active": True}]
+        body = {"data": {**hook, "signature_secret_key": SIGNING_SECRET}}
         return AiohttpClientMockResponse("post", url, status=201, json=body)
 
+    async def list_webhooks(method: str, url: URL, data: Any) -> Any:
+        return AiohttpClientMockResponse(method, url, json={"data": list(hooks)})
+
+    async def delete_webhook(method: str, url: URL, data: Any) -> Any:
+        hooks.clear()
+        return AiohttpClientMockResponse(method, url, status=204)
+
     registered_urls: list[str] = []
+    hooks: list[dict[str, Any]] = []
     aioclient_mock.registered_urls = registered_urls  # type: ignore[attr-defined]
 
     async def list_exercises(method: str, url: URL, data: Any) -> Any:
@@ -242,9 +247,9 @@ async def polar_api(
     aioclient_mock.get(f"{API}/v3/exercises", side_effect=list_exercises)
     for item in ["EX1", "EX2", "EX3"]:
         aioclient_mock.get(f"{API}/v3/exercises/{item}", json=exercise_json(item))
-    aioclient_mock.get(f"{API}/v3/webhooks", json={"data": []})
+    aioclient_mock.get(f"{API}/v3/webhooks", side_effect=list_webhooks)
     aioclient_mock.post(f"{API}/v3/webhooks", side_effect=create_webhook)
-    aioclient_mock.delete(f"{API}/v3/webhooks/{POLAR_WEBHOOK_ID}", status=204)
+    aioclient_mock.delete(f"{API}/v3/webhooks/{POLAR_WEBHOOK_ID}", side_effect=delete_webhook)
     return aioclient_mock
 
 

@@ -8,11 +8,12 @@ import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from yarl import URL
 
-from custom_components.polar_flow.const import DOMAIN
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
+
+from custom_components.polar_flow.const import DOMAIN
 
 from .conftest import ACCESS_TOKEN, API, CLIENT_ID, OTHER_USER_ID, USER_ID, make_entry, sent_json
 

@@ -19,10 +19,11 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 from syrupy.assertion import SnapshotAssertion
 from yarl import URL
 
-from custom_components.polar_flow.const import DOMAIN, EVENT_EXERCISE
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from custom_components.polar_flow.const import DOMAIN, EVENT_EXERCISE
 
 from .conftest import (
     API,

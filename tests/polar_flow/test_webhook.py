@@ -11,8 +11,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.polar_flow.const import EVENT_EXERCISE
 from homeassistant.core import Event, HomeAssistant
+
+from custom_components.polar_flow.const import EVENT_EXERCISE
 
 from .conftest import (
     EXTERNAL_URL,

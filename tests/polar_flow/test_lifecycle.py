@@ -1,0 +1,220 @@
+"""How push is set up at Polar, falls back to polling, and recovers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import sys
+from types import ModuleType
+from typing import Any
+from unittest.mock import AsyncMock
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from custom_components.polar_flow.const import DOMAIN
+
+from .conftest import (
+    ACCESS_TOKEN,
+    API,
+    CLIENT_ID,
+    POLAR_WEBHOOK_ID,
+    SIGNING_SECRET,
+    replace_route,
+    requests_to,
+    sent_json,
+    webhook_url_sent,
+)
+
+CLOUDHOOK = "https://hooks.nabu.casa"
+ISSUE_ID = f"push_unavailable_{CLIENT_ID.replace('-', '_')}"
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set an entry up and wait for the webhook registration."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def hook_at_polar(url: str, *, active: bool = True, hook_id: str = POLAR_WEBHOOK_ID) -> Any:
+    """Return Polar's webhook list holding one webhook."""
+    return {"data": [{"id": hook_id, "events": ["EXERCISE"], "url": url, "active": active}]}
+
+
+async def test_no_external_url_falls_back_to_polling(
+    hass: HomeAssistant,
+    hass_client: Any,
+    freezer: FrozenDateTimeFactory,
+    setup_credentials: None,
+    polar_api: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Without a public URL a repair issue explains it and AccessLink is polled; both recover."""
+    await hass.config.async_update(external_url=None)
+    await setup_entry(hass, config_entry)
+    issue = issue_registry.async_get_issue(DOMAIN, ISSUE_ID)
+    assert issue is not None
+    assert issue.translation_key == "push_no_url"
+    assert requests_to(polar_api, "POST", "/v3/webhooks") == 0
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, config_entry)
+    assert diagnostics["webhook"]["problem"] == "no_url"
+    assert diagnostics["account"]["update_interval"] == "0:30:00"
+
+    polar_api.mock_calls.clear()
+    freezer.tick(timedelta(minutes=31))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "GET", "/v3/exercises") == 1
+
+    await hass.config.async_update(external_url="https://ha.example.com")
+    freezer.tick(timedelta(hours=6))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "POST", "/v3/webhooks") == 1
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE_ID) is None
+
+
+@pytest.mark.parametrize(
+    ("route", "status", "translation_key"),
+    [
+        (("post", "/v3/webhooks"), 400, "push_ping_failed"),
+        (("get", "/v3/webhooks"), 500, "push_unreachable"),
+        (("get", "/v3/webhooks"), 401, "push_client_rejected"),
+    ],
+)
+async def test_polar_refuses_the_webhook(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    polar_api: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    route: tuple[str, str],
+    status: int,
+    translation_key: str,
+) -> None:
+    """When Polar cannot be made to push, a repair issue says why; the entry still works."""
+    replace_route(polar_api, route[0], f"{API}{route[1]}", status=status, json={"status": status})
+    await setup_entry(hass, config_entry)
+    issue = issue_registry.async_get_issue(DOMAIN, ISSUE_ID)
+    assert issue is not None
+    assert issue.translation_key == translation_key
+    assert config_entry.state is ConfigEntryState.LOADED
+
+
+async def test_existing_webhook_with_unknown_secret_is_recreated(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    polar_api: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A webhook made elsewhere has a secret we never saw: delete and create it again."""
+    replace_route(
+        polar_api, "get", f"{API}/v3/webhooks", json=hook_at_polar("https://old.example.com")
+    )
+    await setup_entry(hass, config_entry)
+    assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 1
+    assert requests_to(polar_api, "POST", "/v3/webhooks") == 1
+
+
+async def test_known_webhook_is_updated_and_activated(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_credentials: None,
+    polar_api: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+) -> None:
+    """The health check re-points and re-activates a webhook Polar deactivated."""
+    await setup_entry(hass, config_entry)
+    url = webhook_url_sent(polar_api)
+    replace_route(
+        polar_api,
+        "get",
+        f"{API}/v3/webhooks",
+        json=hook_at_polar("https://old.example", active=False),
+    )
+    polar_api.patch(f"{API}/v3/webhooks/{POLAR_WEBHOOK_ID}", json=hook_at_polar(url)["data"][0])
+    polar_api.post(f"{API}/v3/webhooks/activate", status=204)
+
+    freezer.tick(timedelta(hours=6, seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    patch = next(call for call in polar_api.mock_calls if call[0] == "PATCH")
+    assert sent_json(patch[2]) == {"url": url, "events": ["EXERCISE"]}
+    assert requests_to(polar_api, "POST", "/v3/webhooks/activate") == 1
+    assert requests_to(polar_api, "POST", "/v3/webhooks") == 0
+
+
+async def test_diagnostics_redact_secrets(
+    hass: HomeAssistant, hass_client: Any, setup_integration: MockConfigEntry
+) -> None:
+    """Diagnostics show the webhook's health and never a token or the signing secret."""
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, setup_integration)
+    text = str(diagnostics)
+    assert ACCESS_TOKEN not in text
+    assert SIGNING_SECRET not in text
+    assert diagnostics["webhook"] == {
+        "url_kind": "external",
+        "registered": True,
+        "active": True,
+        "problem": None,
+        "last_notice": None,
+        "rejected_requests": 0,
+        "accounts": 1,
+    }
+    assert diagnostics["account"]["latest_exercise"]["exercise_id"] == "EX0"
+
+
+@pytest.fixture
+def fake_cloud(hass: HomeAssistant) -> ModuleType:
+    """Stand in for Home Assistant Cloud with an active subscription."""
+    module = ModuleType("homeassistant.components.cloud")
+
+    class CloudNotAvailable(Exception):  # noqa: N818 - the cloud component's name
+        """The cloud's error."""
+
+    module.CloudNotAvailable = CloudNotAvailable  # type: ignore[attr-defined]
+    module.async_active_subscription = lambda hass: True  # type: ignore[attr-defined]
+    module.async_get_or_create_cloudhook = AsyncMock(  # type: ignore[attr-defined]
+        side_effect=lambda hass, webhook_id: f"{CLOUDHOOK}/api/webhook/{webhook_id}"
+    )
+    module.async_delete_cloudhook = AsyncMock()  # type: ignore[attr-defined]
+    previous = sys.modules.get(module.__name__)
+    sys.modules[module.__name__] = module
+    hass.config.components.add("cloud")
+    yield module
+    if previous is None:
+        del sys.modules[module.__name__]
+    else:
+        sys.modules[module.__name__] = previous
+
+
+async def test_cloudhook_is_used_and_deleted_with_the_last_account(
+    hass: HomeAssistant,
+    fake_cloud: ModuleType,
+    setup_credentials: None,
+    polar_api: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+) -> None:
+    """With a cloud subscription Polar gets the cloudhook; removing the account deletes both."""
+    polar_api.mock_calls.clear()
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    (url,) = polar_api.registered_urls  # type: ignore[attr-defined]
+    assert url.startswith(f"{CLOUDHOOK}/api/webhook/")
+
+    await hass.config_entries.async_remove(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    fake_cloud.async_delete_cloudhook.assert_awaited_once()  # type: ignore[attr-defined]
+    assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 1

@@ -7,13 +7,24 @@ from http import HTTPStatus
 import json
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 import voluptuous as vol
 
 from .accesslink import EventType, Notice, verify_signature
 from .const import MAX_WEBHOOK_BODY
 
 SIGNATURE_HEADER = "Polar-Webhook-Signature"
+
+
+def _user_id(value: Any) -> int:
+    """Accept a Polar user id as an integer or a string of digits."""
+    if isinstance(value, bool):
+        raise vol.Invalid("user_id is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    raise vol.Invalid("user_id is not a number")
 
 
 def _exercise_needs_entity_id(data: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +38,7 @@ NOTICE_SCHEMA = vol.All(
     vol.Schema(
         {
             vol.Required("event"): vol.All(str, vol.Length(min=1, max=64)),
-            vol.Required("user_id"): vol.All(vol.Coerce(int), vol.Range(min=0)),
+            vol.Required("user_id"): vol.All(_user_id, vol.Range(min=0)),
             vol.Required("timestamp"): vol.All(str, vol.Length(max=64)),
             vol.Optional("url"): vol.All(str, vol.Length(max=2048)),
             vol.Optional("entity_id"): vol.All(str, vol.Length(min=1, max=256)),
@@ -63,10 +74,13 @@ async def read_body(request: web.Request) -> bytes | None:
     if request.content_length is not None and request.content_length > MAX_WEBHOOK_BODY:
         return None
     body = bytearray()
-    while chunk := await request.content.read(MAX_WEBHOOK_BODY + 1 - len(body)):
-        body += chunk
-        if len(body) > MAX_WEBHOOK_BODY:
-            return None
+    try:
+        while chunk := await request.content.read(MAX_WEBHOOK_BODY + 1 - len(body)):
+            body += chunk
+            if len(body) > MAX_WEBHOOK_BODY:
+                return None
+    except ClientPayloadError, ConnectionError:
+        return b""
     return bytes(body)
 
 
@@ -79,7 +93,7 @@ def _decode(body: bytes) -> Any:
     """Decode JSON, or return None when the body is not JSON."""
     try:
         return json.loads(body)
-    except ValueError:
+    except ValueError, RecursionError:
         return None
 
 

@@ -10,15 +10,29 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
 from .const import DOMAIN, EVENT_EXERCISE
+from .models import sport_key
+
+
+SPORT_NOUNS = {
+    "running": "run",
+    "cycling": "ride",
+    "walking": "walk",
+    "hiking": "hike",
+    "swimming": "swim",
+    "rowing": "row",
+    "cross_country_skiing": "ski",
+    "strength_training": "strength workout",
+    "yoga": "yoga session",
+}
 
 
 def describe_exercise(data: Mapping[str, Any]) -> str:
     """Return 'finished a 42-minute run' for an exercise event."""
-    sport = str(data.get("sport") or "exercise").replace("_", " ").lower()
+    noun = SPORT_NOUNS.get(sport_key(data.get("sport")) or "", "workout")
     duration = data.get("duration")
     if isinstance(duration, int | float) and duration > 0:
-        return f"finished a {round(duration / 60)}-minute {sport}"
-    return f"finished a {sport}"
+        return f"finished a {round(duration / 60)}-minute {noun}"
+    return f"finished a {noun}"
 
 
 @callback

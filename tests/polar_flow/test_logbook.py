@@ -26,12 +26,12 @@ async def auto_enable_custom_integrations(
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"sport": "RUNNING", "duration": 2530.0}, "finished a 42-minute running"),
+        ({"sport": "RUNNING", "duration": 2530.0}, "finished a 42-minute run"),
         (
             {"sport": "CROSS_COUNTRY_SKIING", "duration": 3600},
-            "finished a 60-minute cross country skiing",
+            "finished a 60-minute ski",
         ),
-        ({"sport": None, "duration": None}, "finished a exercise"),
+        ({"sport": None, "duration": None}, "finished a workout"),
     ],
 )
 async def test_exercise_in_logbook(

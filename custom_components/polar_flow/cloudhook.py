@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant
+from collections.abc import Awaitable, Callable
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
 from .const import LOGGER
 
@@ -37,3 +39,17 @@ async def async_delete_cloudhook(hass: HomeAssistant, webhook_id: str) -> None:
         await cloud.async_delete_cloudhook(hass, webhook_id)
     except cloud.CloudNotAvailable:
         LOGGER.debug("Home Assistant Cloud is not available to delete the cloudhook")
+
+
+def listen_cloud_connection(
+    hass: HomeAssistant, on_change: Callable[[], Awaitable[None]]
+) -> CALLBACK_TYPE | None:
+    """Call on_change when Home Assistant Cloud connects or disconnects."""
+    if "cloud" not in hass.config.components:
+        return None
+    from homeassistant.components import cloud  # noqa: PLC0415 - optional, heavy dependency
+
+    async def _changed(_state: object) -> None:
+        await on_change()
+
+    return cloud.async_listen_connection_change(hass, _changed)

@@ -26,7 +26,12 @@ from .accesslink import (
     EventType,
     WebhookInfo,
 )
-from .cloudhook import async_create_cloudhook, async_delete_cloudhook, cloud_subscribed
+from .cloudhook import (
+    async_create_cloudhook,
+    async_delete_cloudhook,
+    cloud_subscribed,
+    listen_cloud_connection,
+)
 from .const import (
     DOMAIN,
     HEALTH_CHECK_INTERVAL,
@@ -79,6 +84,7 @@ class PolarWebhookManager:
         self._stored: StoredWebhook | None = None
         self._lock = asyncio.Lock()
         self._unsub_health: CALLBACK_TYPE | None = None
+        self._unsub_cloud: CALLBACK_TYPE | None = None
 
     @property
     def push_ok(self) -> bool:
@@ -120,14 +126,16 @@ class PolarWebhookManager:
         self._unsub_health = async_track_time_interval(
             self.hass, self._async_health_check, HEALTH_CHECK_INTERVAL, name=f"{DOMAIN} webhook"
         )
+        self._unsub_cloud = listen_cloud_connection(self.hass, self._async_health_check)
 
     @callback
     def async_stop(self) -> None:
         """Stop answering for the webhook; Polar keeps it for the next start."""
         webhook.async_unregister(self.hass, self.webhook_id)
-        if self._unsub_health:
-            self._unsub_health()
-            self._unsub_health = None
+        for unsub in (self._unsub_health, self._unsub_cloud):
+            if unsub:
+                unsub()
+        self._unsub_health = self._unsub_cloud = None
 
     async def _async_health_check(self, _now: datetime | None = None) -> None:
         """Re-check the webhook at Polar."""

@@ -189,6 +189,13 @@ def fake_cloud(hass: HomeAssistant) -> ModuleType:
         side_effect=lambda hass, webhook_id: f"{CLOUDHOOK}/api/webhook/{webhook_id}"
     )
     module.async_delete_cloudhook = AsyncMock()  # type: ignore[attr-defined]
+    module.listeners = []  # type: ignore[attr-defined]
+
+    def listen(hass: HomeAssistant, listener: Any) -> Any:
+        module.listeners.append(listener)  # type: ignore[attr-defined]
+        return lambda: module.listeners.remove(listener)  # type: ignore[attr-defined]
+
+    module.async_listen_connection_change = listen  # type: ignore[attr-defined]
     previous = sys.modules.get(module.__name__)
     sys.modules[module.__name__] = module
     hass.config.components.add("cloud")
@@ -214,7 +221,15 @@ async def test_cloudhook_is_used_and_deleted_with_the_last_account(
     (url,) = polar_api.registered_urls  # type: ignore[attr-defined]
     assert url.startswith(f"{CLOUDHOOK}/api/webhook/")
 
+    # The cloud reconnecting re-checks the webhook at Polar.
+    polar_api.mock_calls.clear()
+    for listener in list(fake_cloud.listeners):  # type: ignore[attr-defined]
+        await listener("connected")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "GET", "/v3/webhooks") == 1
+
     await hass.config_entries.async_remove(config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     fake_cloud.async_delete_cloudhook.assert_awaited_once()  # type: ignore[attr-defined]
+    assert fake_cloud.listeners == []  # type: ignore[attr-defined]
     assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 1

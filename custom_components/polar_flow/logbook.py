@@ -12,7 +12,6 @@ from homeassistant.helpers import device_registry as dr
 from .const import DOMAIN, EVENT_EXERCISE
 from .models import sport_key
 
-
 SPORT_NOUNS = {
     "running": "run",
     "cycling": "ride",

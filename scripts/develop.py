@@ -43,6 +43,7 @@ from tests.e2e.harness import (  # noqa: E402 - after the path is set
     start_simulator,
     wait_http,
     wait_running,
+    write_http_config,
     write_partial_onboarding,
 )
 
@@ -150,6 +151,7 @@ def run() -> int:
     link_integration(CONFIG)
     if write_partial_onboarding(CONFIG):
         say("fresh config/.storage: onboarding will create the dev user")
+    write_http_config(CONFIG, HA_PORT)
     processes: list[ManagedProcess] = []
     status = 1
     try:
@@ -162,7 +164,6 @@ def run() -> int:
         processes.append(sim)
         env = {
             **integration_env(SIM_URL),
-            "POLAR_FLOW_DEV_HA_PORT": str(HA_PORT),
             "POLAR_FLOW_DEV_URL": HA_URL,
         }
         hass = start_hass(CONFIG, HASS_LOG, env=env, echo=echo("hass"))

@@ -38,6 +38,7 @@ from .harness import (
     tail,
     wait_http,
     wait_running,
+    write_http_config,
     write_partial_onboarding,
 )
 
@@ -101,6 +102,7 @@ class Stack:
 
     def start_hass(self) -> ManagedProcess:
         """Start hass (it is not ready yet: see ready())."""
+        write_http_config(self.config_dir, self.port)
         self.hass = start_hass(self.config_dir, self.hass_log, env=integration_env(self.sim_url))
         return self.hass
 

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 import contextlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 import json
 import os
@@ -33,12 +34,6 @@ DOMAIN = "polar_flow"
 EVENT_EXERCISE = "polar_flow_exercise"
 SIM_LISTENING = re.compile(r"accesslink-sim listening on (http://\S+)")
 ONBOARDING_STEPS_SKIPPED = ("core_config", "analytics", "integration")
-# Built-in platforms that need packages the project does not pin: with --skip-pip they fail to
-# load (Polar Flow does not use them); a logger filter keeps their tracebacks out of the logs.
-_MISSING_PLATFORMS = (
-    "(Setup failed for|Unable to set up dependencies of) '(ai_task|assist_pipeline|"
-    "assist_satellite|camera|conversation|ffmpeg|image_processing|infrared|radio_frequency|tts)'"
-)
 
 
 class HarnessError(RuntimeError):
@@ -249,14 +244,50 @@ def write_partial_onboarding(config_dir: Path) -> bool:
     return True
 
 
-def e2e_configuration(port: int) -> str:
+def write_http_config(config_dir: Path, port: int) -> None:
+    """Make Home Assistant listen on 127.0.0.1:port, confirmed (no trial, no auto-revert).
+
+    Since 2026.x Home Assistant keeps its HTTP settings in `.storage/http`: YAML is migrated
+    once as an unconfirmed *pending* trial that reverts (and restarts) after five minutes unless
+    the user confirms it in the UI. Writing the confirmed (`stable`) settings before each start
+    avoids that dialog and lets the port change between runs. Other stored settings are kept.
+    """
+    path = config_dir / ".storage" / "http"
+    stable: dict[str, Any] = {
+        "cors_allowed_origins": ["https://cast.home-assistant.io"],
+        "login_attempts_threshold": -1,
+        "ip_ban_enabled": True,
+        "ssl_profile": "modern",
+        "use_x_frame_options": True,
+        "error": None,
+        "error_message": None,
+    }
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        stable.update(json.loads(path.read_text(encoding="utf-8"))["data"]["stable"])
+    stable.update(server_port=port, server_host=["127.0.0.1"], created_at=_now_iso())
+    stored = {
+        "version": 2,
+        "minor_version": 2,
+        "key": "http",
+        "data": {"stable": stable, "pending": None, "yaml_migration_done": True},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stored, indent=2), encoding="utf-8")
+
+
+def _now_iso() -> str:
+    """Return the current UTC time in ISO 8601."""
+    return datetime.now(UTC).isoformat()
+
+
+def e2e_configuration(port: int, name: str = "Polar Flow e2e", time_zone: str = "UTC") -> str:
     """Return a configuration.yaml for a throw-away instance on 127.0.0.1:port."""
     url = f"http://127.0.0.1:{port}"
     return f"""\
 homeassistant:
-  name: Polar Flow e2e
+  name: {name}
   unit_system: metric
-  time_zone: UTC
+  time_zone: {time_zone}
   country: FI
   currency: EUR
   language: en
@@ -265,9 +296,7 @@ homeassistant:
   elevation: 10
   external_url: {url}
   internal_url: {url}
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
+# No `http:` here: write_http_config() stores 127.0.0.1:{port} in .storage/http.
 recorder:
   commit_interval: 0
 history:
@@ -281,8 +310,9 @@ logger:
     custom_components.polar_flow: debug
     homeassistant.components.webhook: debug
   filters:
-    homeassistant.setup:
-      - "{_MISSING_PLATFORMS}"
+    haffmpeg.core: ["FFmpeg fails"]
+    haffmpeg.tools: ["Error starting FFmpeg"]
+    homeassistant.components.camera.img_util: ["Error loading libturbojpeg"]
 """
 
 

@@ -47,6 +47,7 @@ async def test_out_of_order_deliveries(
     assert errors_in_log(caplog) == []
 
 
+@pytest.mark.freeze_time(tick=True)
 @pytest.mark.timeout(30)
 async def test_dropped_deliveries_caught_up(
     freezer: FrozenDateTimeFactory,

@@ -193,7 +193,10 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
             self._in_flight.discard(exercise_id)
         if exercise is None or exercise.id in self._seen:
             return
-        self.async_set_updated_data(self._publish(exercise, self.data))
+        # Not async_set_updated_data: that re-arms the timer, and a steady stream of pushes
+        # would postpone the reconcile that catches lost notices for ever.
+        self.data = self._publish(exercise, self.data)
+        self.async_update_listeners()
 
     async def _async_fetch(self, notice: Notice) -> Exercise | None:
         """Fetch with bounded exponential backoff; what still fails is left to catch-up."""

@@ -83,6 +83,7 @@ class PolarWebhookManager:
         )
         self._stored: StoredWebhook | None = None
         self._lock = asyncio.Lock()
+        self._ensured = False
         self._unsub_health: CALLBACK_TYPE | None = None
         self._unsub_cloud: CALLBACK_TYPE | None = None
 
@@ -147,13 +148,18 @@ class PolarWebhookManager:
             was_ok = self.push_ok
             if was_ok and not force:
                 return
+            repaired = False
             try:
                 url = await self._async_choose_url()
             except NoURLAvailableError:
                 self._set_problem("no_url")
             else:
-                await self._async_register_at_polar(url)
-            self._apply_mode(caught_up=was_ok)
+                repaired = await self._async_register_at_polar(url)
+            # Notices may have been missed while push was down or the webhook needed repair;
+            # the accounts reconciled at their own setup, just before the first registration.
+            catch_up = self.push_ok and self._ensured and (repaired or not was_ok)
+            self._ensured = True
+            self._apply_mode(catch_up=catch_up)
 
     async def _async_choose_url(self) -> str:
         """Return a cloudhook with an active subscription, else the external URL."""
@@ -170,8 +176,8 @@ class PolarWebhookManager:
             self.hass, self.webhook_id, allow_internal=False, prefer_external=True
         )
 
-    async def _async_register_at_polar(self, url: str) -> None:
-        """Create, update, recreate or activate the webhook at Polar."""
+    async def _async_register_at_polar(self, url: str) -> bool:
+        """Create, update, recreate or activate the webhook at Polar; return whether it changed."""
         stored = self._state
         self.url = url
         try:
@@ -183,8 +189,9 @@ class PolarWebhookManager:
                 hook = None
             if hook is None:
                 await self._async_create(url)
+                changed = True
             else:
-                await self._async_update(hook, url)
+                changed = await self._async_update(hook, url)
         except AccessLinkRequestError as err:
             LOGGER.warning("Polar could not reach %s: %s", url, err)
             self._set_problem("ping_failed")
@@ -196,6 +203,8 @@ class PolarWebhookManager:
             self._set_problem("unreachable")
         else:
             self.problem = None
+            return changed
+        return False
 
     async def _async_create(self, url: str) -> None:
         """Create the webhook at Polar and keep its secret."""
@@ -212,13 +221,17 @@ class PolarWebhookManager:
         self.active = True
         LOGGER.info("Registered the Polar webhook for %s", self.url_kind)
 
-    async def _async_update(self, hook: WebhookInfo, url: str) -> None:
+    async def _async_update(self, hook: WebhookInfo, url: str) -> bool:
         """Point an existing webhook at url and the subscribed events; activate it."""
+        changed = False
         if hook.url != url or set(hook.events) != set(SUBSCRIBED_EVENTS):
             await self.client.update_webhook(hook.id, url=url, events=SUBSCRIBED_EVENTS)
+            changed = True
         if hook.active is False:
             await self.client.activate_webhook()
+            changed = True
         self.active = True
+        return changed
 
     @callback
     def _set_problem(self, problem: PushProblem) -> None:
@@ -227,7 +240,7 @@ class PolarWebhookManager:
         self.active = False
 
     @callback
-    def _apply_mode(self, *, caught_up: bool) -> None:
+    def _apply_mode(self, *, catch_up: bool) -> None:
         """Switch the accounts between push and polling, and raise or clear the repair issue."""
         issue_id = f"{ISSUE_PUSH}_{slugify(self.client_id)}"
         if self.push_ok:
@@ -246,8 +259,7 @@ class PolarWebhookManager:
         interval = RECONCILE_INTERVAL if self.push_ok else POLL_INTERVAL
         for coordinator in self.coordinators.values():
             coordinator.update_interval = interval
-            if self.push_ok and not caught_up:
-                # Push is back: catch up with what may have been missed meanwhile.
+            if catch_up:
                 self.hass.async_create_task(coordinator.async_request_refresh())
 
     async def async_delete(self) -> None:

@@ -17,14 +17,6 @@ async def _tick(polar: Polar, freezer: FrozenDateTimeFactory, delta: timedelta) 
     await polar.settle()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "coordinator.py publishes pushed exercises with async_set_updated_data(), which in "
-        "DataUpdateCoordinator re-arms the update_interval timer; every push postpones the 6 h "
-        "reconcile by another 6 h, so while pushes keep arriving a lost notice is never caught up"
-    ),
-)
 @pytest.mark.freeze_time(tick=True)
 @pytest.mark.timeout(30)
 async def test_lost_push_caught_up_within_reconcile_interval(

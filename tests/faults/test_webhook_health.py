@@ -66,15 +66,6 @@ async def test_health_check_restores_push(
 
 
 @pytest.mark.parametrize("how", ["deactivate", "delete"])
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "webhook.py async_ensure(force=True) passes caught_up=was_ok, and was_ok is True when the "
-        "health check finds the webhook deactivated or deleted at Polar (unknown to the manager), "
-        "so no catch-up is requested when push is restored; missed exercises wait for the "
-        "coordinator's own reconcile timer (up to 6 h later)"
-    ),
-)
 @pytest.mark.freeze_time(tick=True)
 @pytest.mark.timeout(30)
 async def test_health_check_catches_up_when_push_is_restored(

@@ -18,7 +18,12 @@ from homeassistant.exceptions import (
     OAuth2TokenRequestTransientError,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2Implementation
+from homeassistant.helpers.config_entry_oauth2_flow import (
+    AUTH_CALLBACK_PATH,
+    MY_AUTH_CALLBACK_PATH as MY_REDIRECT_URL,
+    AbstractOAuth2Implementation,
+)
+from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from .const import DOMAIN, LOGGER, authorize_url, token_url
 
@@ -78,5 +83,15 @@ async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, s
     """Return the placeholders of the application credentials dialog."""
     return {
         "admin_url": "https://admin.polaraccesslink.com",
-        "redirect_url": "https://my.home-assistant.io/redirect/oauth",
+        "redirect_url": _redirect_url(hass),
     }
+
+
+def _redirect_url(hass: HomeAssistant) -> str:
+    """Return the redirect URL the user registers at Polar, as the OAuth2 flow will send it."""
+    if "my" in hass.config.components:
+        return MY_REDIRECT_URL
+    try:
+        return f"{get_url(hass, prefer_external=True)}{AUTH_CALLBACK_PATH}"
+    except NoURLAvailableError:
+        return MY_REDIRECT_URL

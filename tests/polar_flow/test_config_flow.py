@@ -200,3 +200,26 @@ async def test_reauth(
     assert result["reason"] == reason
     expected = "new-token" if reason == "reauth_successful" else ACCESS_TOKEN
     assert entry.data["token"]["access_token"] == expected
+
+
+@pytest.mark.parametrize(
+    ("my_loaded", "redirect_url"),
+    [
+        (False, "https://ha.example.com/auth/external/callback"),
+        (True, "https://my.home-assistant.io/redirect/oauth"),
+    ],
+)
+async def test_credentials_dialog_names_the_redirect_url(
+    hass: HomeAssistant, hass_ws_client: Any, my_loaded: bool, redirect_url: str
+) -> None:
+    """The credentials dialog tells the user the redirect URL this sign-in will really use."""
+    if my_loaded:
+        hass.config.components.add("my")
+    client = await hass_ws_client()
+    await client.send_json({"id": 1, "type": "application_credentials/config"})
+    response = await client.receive_json()
+    placeholders = response["result"]["integrations"][DOMAIN]["description_placeholders"]
+    assert placeholders == {
+        "admin_url": "https://admin.polaraccesslink.com",
+        "redirect_url": redirect_url,
+    }

@@ -62,11 +62,12 @@ def sim_config(**overrides: Any) -> SimConfig:
 class Hit:
     """One AccessLink request the simulator answered."""
 
-    wall: float  # time.perf_counter() when the answer was prepared (real, never frozen)
+    at: float  # time.time() when the answer was prepared: the simulator's (and HA's) clock
     method: str
     path: str
     status: int
     authorization: str
+    rate_limit_reset: str
 
 
 @dataclass
@@ -208,11 +209,12 @@ def record_hits(server: SimServer, hits: list[Hit]) -> None:
         if not request.path.startswith("/_sim/"):
             hits.append(
                 Hit(
-                    time.perf_counter(),
+                    time.time(),
                     request.method,
                     request.path,
                     response.status,
                     request.headers.get("Authorization", ""),
+                    response.headers.get("RateLimit-Reset", ""),
                 )
             )
 

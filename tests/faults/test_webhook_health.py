@@ -57,7 +57,7 @@ async def test_health_check_restores_push(
     await polar.settle()
     assert pushed in polar.published
 
-    # The push at +6 h moved the coordinator's reconcile timer to +12 h (see test_reconcile).
+    # By the next reconcile at the latest, everything is published exactly once.
     await _tick(polar, freezer, timedelta(hours=6, seconds=1))
     polar.assert_exactly_once(expected | {pushed})
     pings = (await polar.ctl("GET", "/deliveries?kind=ping"))["deliveries"]

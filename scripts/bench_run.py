@@ -1,0 +1,570 @@
+"""Benchmark Polar Flow in a real Home Assistant against the AccessLink simulator on loopback.
+
+Run through `scripts/bench` (see docs/benchmarks.md). Prints a table and writes JSON (--out).
+Home Assistant and the simulator are subprocesses (tests/e2e/harness.py starts them); this
+process is the load generator: it signs EXERCISE notices with the webhook's secret and POSTs
+them at a given rate, and the same bodies to a baseline webhook that only answers 200.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections import Counter
+import contextlib
+from datetime import datetime
+import hashlib
+import hmac
+import json
+import os
+from pathlib import Path
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.e2e.harness import (  # noqa: E402 - after the path is set
+    HassWebSocket,
+    HomeAssistantApi,
+    ManagedProcess,
+    SimControl,
+    ensure_application_credentials,
+    free_port,
+    integration_env,
+    link_integration,
+    onboard_owner,
+    sign_in,
+    start_hass,
+    start_simulator,
+    wait_http,
+    wait_running,
+    write_partial_onboarding,
+)
+
+CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"
+BASELINE_WEBHOOK_ID = "bench-baseline"
+EVENT = "polar_flow_exercise"
+START_TIMEOUT = 180.0
+
+BASELINE_MANIFEST = {
+    "domain": "bench_baseline",
+    "name": "Benchmark baseline webhook",
+    "codeowners": [],
+    "dependencies": ["webhook"],
+    "documentation": "https://example.invalid",
+    "iot_class": "local_push",
+    "requirements": [],
+    "version": "0.0.1",
+}
+BASELINE_INIT = '''"""A webhook that reads the body and answers 200: Home Assistant's floor."""
+
+from aiohttp import web
+
+from homeassistant.components import webhook
+
+DOMAIN = "bench_baseline"
+
+
+async def _handle(hass, webhook_id, request):
+    await request.read()
+    return web.Response(status=200, text="ok")
+
+
+async def async_setup(hass, config):
+    webhook.async_register(
+        hass, DOMAIN, "Benchmark baseline", "WEBHOOK_ID", _handle, allowed_methods=["POST"]
+    )
+    return True
+'''.replace("WEBHOOK_ID", BASELINE_WEBHOOK_ID)
+
+
+def configuration(port: int) -> str:
+    """Return configuration.yaml: HTTP, API, recorder with its default commit interval."""
+    url = f"http://127.0.0.1:{port}"
+    return f"""\
+homeassistant:
+  name: Polar Flow bench
+  unit_system: metric
+  time_zone: UTC
+  country: FI
+  currency: EUR
+  language: en
+  latitude: 60.17
+  longitude: 24.94
+  elevation: 10
+  external_url: {url}
+  internal_url: {url}
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+recorder:
+webhook:
+bench_baseline:
+logger:
+  default: warning
+"""
+
+
+def pct(values: list[float], q: float) -> float | None:
+    """Return the q-th percentile (0-100) by nearest rank, or None."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return round(ordered[rank], 3)
+
+
+def rss_kib(pid: int) -> int:
+    """Return VmRSS of a process in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def machine() -> dict[str, Any]:
+    """Describe the machine."""
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem_kib = 0
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "ram_gib": round(mem_kib / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+class Events:
+    """polar_flow_exercise events from Home Assistant's websocket, by exercise id."""
+
+    def __init__(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        """Start draining the subscription queue."""
+        self.queue = queue
+        self.seen: Counter[str] = Counter()
+        self.fired_at: dict[str, float] = {}
+        self.received_at: dict[str, float] = {}
+        self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while True:
+            event = await self.queue.get()
+            exercise_id = str(event["data"]["exercise_id"])
+            self.seen[exercise_id] += 1
+            self.received_at.setdefault(exercise_id, time.time())
+            fired = datetime.fromisoformat(event["time_fired"]).timestamp()
+            self.fired_at.setdefault(exercise_id, fired)
+
+    async def wait_for(self, ids: list[str], limit: float) -> None:
+        """Wait until every id was published (or limit seconds), then a short quiet period."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline and any(self.seen[i] == 0 for i in ids):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # let late duplicates show up
+
+    async def close(self) -> None:
+        """Stop draining."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+def sign(secret: str, body: bytes) -> str:
+    """Sign a body as Polar does."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def fire(
+    session: aiohttp.ClientSession,
+    url: str,
+    bodies: list[bytes],
+    secret: str,
+    rate: float,
+    *,
+    concurrency: int = 64,
+) -> dict[str, Any]:
+    """POST signed bodies at rate per second (0: as fast as `concurrency` allows)."""
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(body: bytes) -> None:
+        headers = {
+            "Content-Type": "application/json",
+            "Polar-Webhook-Event": "EXERCISE",
+            "Polar-Webhook-Signature": sign(secret, body),
+        }
+        async with sem:
+            started = time.perf_counter()
+            try:
+                async with session.post(url, data=body, headers=headers) as resp:
+                    await resp.read()
+                    statuses[resp.status] += 1
+            except aiohttp.ClientError:
+                statuses[0] += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    t0 = time.perf_counter()
+    tasks: list[asyncio.Task[None]] = []
+    for i, body in enumerate(bodies):
+        if rate > 0:
+            delay = t0 + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(body)))
+    await asyncio.gather(*tasks)
+    seconds = time.perf_counter() - t0
+    return {
+        "notices": len(bodies),
+        "target_rate": rate or "max",
+        "seconds": round(seconds, 3),
+        "per_second": round(len(bodies) / seconds, 1),
+        "ack_ms": {
+            "p50": pct(latencies, 50),
+            "p99": pct(latencies, 99),
+            "max": pct(latencies, 100),
+        },
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+class Bench:
+    """One Home Assistant, one simulator, several accounts."""
+
+    def __init__(self, root: Path, accounts: int) -> None:
+        """Prepare paths."""
+        self.root = root
+        self.accounts = [10000001 + i for i in range(accounts)]
+        self.port = free_port()
+        self.hass_url = f"http://127.0.0.1:{self.port}"
+        self.sim_url = ""
+        self.sim_proc: ManagedProcess | None = None
+        self.hass: ManagedProcess | None = None
+        self.secret = ""
+        self.webhook_url = ""
+        self.entries: list[str] = []
+
+    def start_processes(self) -> None:
+        """Start the simulator and hass."""
+        unlimited = "100000000,0"
+        args = ["--quiet", "--seed", "3", "--retry-delays", "0.5,1,2", "--short-limit", unlimited,
+                "--long-limit", unlimited, "--push-concurrency", "64"]  # fmt: skip
+        self.sim_proc, self.sim_url = start_simulator(self.root / "sim.log", extra_args=args)
+        config = self.root / "config"
+        config.mkdir()
+        (config / "configuration.yaml").write_text(configuration(self.port))
+        link_integration(config)
+        baseline = config / "custom_components" / "bench_baseline"
+        baseline.mkdir(parents=True)
+        (baseline / "manifest.json").write_text(json.dumps(BASELINE_MANIFEST))
+        (baseline / "__init__.py").write_text(BASELINE_INIT)
+        write_partial_onboarding(config)
+        self.hass = start_hass(config, self.root / "hass.log", env=integration_env(self.sim_url))
+
+    def stop(self) -> None:
+        """Stop both processes."""
+        if self.hass is not None:
+            self.hass.stop(60)
+        if self.sim_proc is not None:
+            self.sim_proc.stop()
+
+    async def prepare(self, session: aiohttp.ClientSession) -> tuple[HomeAssistantApi, SimControl]:
+        """Onboard, store credentials, sign every account in; return the API and sim control."""
+        assert self.hass is not None
+        sim = SimControl(session, self.sim_url)
+        await sim.ensure_client(CLIENT_ID, CLIENT_SECRET,
+                                [f"{self.hass_url}/auth/external/callback"], "bench")  # fmt: skip
+        await sim.call("PATCH", f"/clients/{CLIENT_ID}", {"auto_approve": True})
+        for user_id in self.accounts:
+            await sim.ensure_user(user_id, f"U{user_id}", "Bench")
+        await wait_http(session, f"{self.hass_url}/api/onboarding", self.hass, START_TIMEOUT)
+        tokens = await onboard_owner(session, self.hass_url, "Bench", "bench", "bench")
+        api = HomeAssistantApi(session, self.hass_url, tokens.access_token)
+        await wait_running(api, self.hass, START_TIMEOUT)
+        async with await api.websocket() as ws:
+            await ensure_application_credentials(ws, CLIENT_ID, CLIENT_SECRET, "bench")
+        for user_id in self.accounts:
+            done = await sign_in(api, polar_user=user_id)
+            if done.result.get("type") != "create_entry":
+                raise RuntimeError(f"sign-in of {user_id} failed: {done.result}")
+            self.entries.append(done.result["result"]["entry_id"])
+        for _ in range(200):
+            hook = (await sim.client(CLIENT_ID)).get("webhook")
+            if hook and hook.get("active") and hook.get("secret"):
+                self.secret, self.webhook_url = hook["secret"], hook["url"]
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError("the integration did not register its webhook")
+        return api, sim
+
+    async def exercises(self, sim: SimControl, count: int) -> list[tuple[int, str]]:
+        """Record count exercises (no push), spread over the accounts; return (user, id)."""
+        sem = asyncio.Semaphore(16)
+
+        async def one(i: int) -> tuple[int, str]:
+            user = self.accounts[i % len(self.accounts)]
+            async with sem:
+                done = await sim.workout(user, push=False)
+            return user, str(done["exercise"]["id"])
+
+        return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+def notice_bodies(sim_url: str, items: list[tuple[int, str]]) -> list[bytes]:
+    """Return compact EXERCISE notices as the simulator sends them."""
+    return [
+        json.dumps(
+            {
+                "event": "EXERCISE",
+                "user_id": user,
+                "entity_id": ex,
+                "timestamp": "2026-11-28T08:00:00.000Z",
+                "url": f"{sim_url}/v3/exercises/{ex}",
+            },
+            separators=(",", ":"),
+        ).encode()
+        for user, ex in items
+    ]
+
+
+async def requests_count(sim: SimControl) -> int:
+    """Return how often single exercises were fetched."""
+    return int((await sim.request_counts()).get("GET /v3/exercises/{exercise_id}", 0))
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - one script
+    """Run every measurement and return the results."""
+    smoke: bool = args.smoke
+    bursts: list[tuple[int, float]] = (
+        [(50, 0.0)]
+        if smoke
+        else [(1000, 250.0), (1000, 500.0), (1000, 1000.0), (1000, 0.0), (10000, 0.0)]
+    )
+    e2e_count = 10 if smoke else 200
+    root = Path(tempfile.mkdtemp(prefix="polar-bench-"))
+    bench = Bench(root, 1 if smoke else args.accounts)
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "command": " ".join(["scripts/bench", *sys.argv[1:]]),
+        "smoke": smoke,
+        "accounts": len(bench.accounts),
+        "bursts": [],
+    }
+    started = time.perf_counter()
+    bench.start_processes()
+    connector = aiohttp.TCPConnector(limit=128)
+    try:
+        async with aiohttp.ClientSession(connector=connector) as session:
+            api, sim = await bench.prepare(session)
+            assert bench.hass is not None
+            ws: HassWebSocket = await api.websocket()
+            events = Events(await ws.subscribe_events(EVENT))
+            baseline_url = f"{bench.hass_url}/api/webhook/{BASELINE_WEBHOOK_ID}"
+            # Setup time: reload of one entry (unload + setup with the first refresh).
+            reloads: list[float] = []
+            for _ in range(3):
+                t = time.perf_counter()
+                await api.post(f"/api/config/config_entries/entry/{bench.entries[0]}/reload")
+                reloads.append((time.perf_counter() - t) * 1000)
+                await asyncio.sleep(0.5)
+            results["setup_ms"] = {"entry_reload_median": round(statistics.median(reloads), 1),
+                                   "samples": [round(r, 1) for r in reloads]}  # fmt: skip
+            await asyncio.sleep(1)
+            results["rss_kib_idle"] = rss_kib(bench.hass.pid)
+
+            total: dict[str, float] = {
+                "sent": 0,
+                "published": 0,
+                "lost": 0,
+                "duplicated": 0,
+                "requests": 0,
+            }
+            for count, rate in bursts:
+                items = await bench.exercises(sim, count)
+                bodies = notice_bodies(bench.sim_url, items)
+                ids = [ex for _, ex in items]
+                base = await fire(session, baseline_url, bodies, bench.secret, rate)
+                big = count >= 10000
+                if big:
+                    await asyncio.sleep(2)
+                    rss_before = rss_kib(bench.hass.pid)
+                req0 = await requests_count(sim)
+                integ = await fire(session, bench.webhook_url, bodies, bench.secret, rate)
+                await events.wait_for(ids, max(60.0, count / 50))
+                req = await requests_count(sim) - req0
+                lost = sum(1 for i in ids if events.seen[i] == 0)
+                dup = sum(1 for i in ids if events.seen[i] > 1)
+                row = {
+                    "notices": count,
+                    "target_rate": rate or "max",
+                    "baseline": base,
+                    "integration": integ,
+                    "throughput_ratio": round(integ["per_second"] / base["per_second"], 3),
+                    "published": sum(1 for i in ids if events.seen[i] >= 1),
+                    "lost": lost,
+                    "duplicated": dup,
+                    "api_requests": req,
+                    "requests_per_notice": round(req / count, 3),
+                }
+                if big:
+                    await asyncio.sleep(8)  # recorder commit and stores' delayed saves
+                    rss_after = rss_kib(bench.hass.pid)
+                    results["memory"] = {"rss_kib_before": rss_before, "rss_kib_after": rss_after,
+                                         "growth_mib": round((rss_after - rss_before) / 1024, 2),
+                                         "notices": count}  # fmt: skip
+                results["bursts"].append(row)
+                total["sent"] += count
+                total["published"] += row["published"]
+                total["lost"] += lost
+                total["duplicated"] += dup
+                total["requests"] += req
+
+            # End to end: the simulator pushes finished workouts; event time_fired on HA's bus.
+            results["e2e"] = {}
+            for label, hang in (("api_0ms", 0.0), ("api_100ms", 0.1)):
+                await sim.call("DELETE", "/faults", expect=(200, 204))
+                if hang:
+                    fault = {"path": "/v3/exercises/", "kind": "hang", "seconds": hang,
+                             "count": e2e_count}  # fmt: skip
+                    await sim.call("POST", "/faults", fault)
+                await sim.call("DELETE", "/deliveries", expect=(200, 204))
+                made: list[str] = []
+                for i in range(e2e_count):
+                    user = bench.accounts[i % len(bench.accounts)]
+                    made.append(str((await sim.workout(user))["exercise"]["id"]))
+                    await asyncio.sleep(0.02)
+                await events.wait_for(made, 60)
+                deliveries = await sim.deliveries(kind="push", limit="100000")
+                left: dict[str, float] = {}
+                for d in deliveries:
+                    if d.get("ok") and d.get("body"):
+                        ex = json.loads(d["body"])["entity_id"]
+                        at = datetime.fromisoformat(d["at"].replace("Z", "+00:00")).timestamp()
+                        left.setdefault(ex, at - (d.get("latency_ms") or 0) / 1000)
+                lat = [(events.fired_at[e] - left[e]) * 1000 for e in made
+                       if e in events.fired_at and e in left]  # fmt: skip
+                p50, p99 = pct(lat, 50), pct(lat, 99)
+                results["e2e"][label] = {
+                    "workouts": e2e_count,
+                    "measured": len(lat),
+                    "p50_ms": p50,
+                    "p99_ms": p99,
+                    "overhead_p99_ms": round(p99 - hang * 1000, 1) if p99 is not None else None,
+                    "lost": sum(1 for e in made if events.seen[e] == 0),
+                    "duplicated": sum(1 for e in made if events.seen[e] > 1),
+                }
+                total["sent"] += e2e_count
+                total["published"] += sum(1 for e in made if events.seen[e] >= 1)
+                total["lost"] += results["e2e"][label]["lost"]
+                total["duplicated"] += results["e2e"][label]["duplicated"]
+            await sim.call("DELETE", "/faults", expect=(200, 204))
+            total["requests_per_notice"] = round(
+                total["requests"] / max(1, sum(c for c, _ in bursts)), 3
+            )
+            results["totals"] = total
+            errors = [
+                line
+                for line in (root / "hass.log").read_text(errors="replace").splitlines()
+                if " ERROR " in line or " CRITICAL " in line
+            ]
+            results["hass_log_errors"] = errors[:20]
+            # Start-up noise of unrelated components (ffmpeg, libturbojpeg) is not ours.
+            results["integration_log_errors"] = [
+                line for line in errors if "polar_flow" in line or "webhook" in line
+            ]
+            await events.close()
+            await ws.close()
+    finally:
+        bench.stop()
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    results["wall_seconds"] = round(time.perf_counter() - started, 1)
+    results["work_dir"] = str(root) if args.keep else None
+    return results
+
+
+def table(results: dict[str, Any]) -> str:
+    """Format the results for a terminal."""
+    m = results["machine"]
+    setup = results["setup_ms"]["entry_reload_median"]
+    lines = [
+        (
+            f"machine: {m['nproc']} cores, {m['cpu_model']}, {m['ram_gib']} GiB RAM; "
+            f"{results['accounts']} accounts"
+        ),
+        f"integration setup (entry reload, median): {setup} ms",
+        "",
+        (
+            f"{'notices':>8} {'rate/s':>7} | {'base/s':>8} {'p50':>7} {'p99':>7} | "
+            f"{'integ/s':>8} {'p50':>7} {'p99':>7} | {'ratio':>5} | {'pub':>6} {'lost':>4} "
+            f"{'dup':>4} {'req/n':>5}"
+        ),
+    ]
+    for row in results["bursts"]:
+        b, i = row["baseline"], row["integration"]
+        lines.append(
+            f"{row['notices']:>8} {row['target_rate']!s:>7} | {b['per_second']:>8} "
+            f"{b['ack_ms']['p50']:>7} {b['ack_ms']['p99']:>7} | {i['per_second']:>8} "
+            f"{i['ack_ms']['p50']:>7} {i['ack_ms']['p99']:>7} | {row['throughput_ratio']:>5} | "
+            f"{row['published']:>6} {row['lost']:>4} {row['duplicated']:>4} "
+            f"{row['requests_per_notice']:>5}"
+        )
+    lines.append("")
+    for label, e in results["e2e"].items():
+        lines.append(
+            f"end-to-end {label}: p50 {e['p50_ms']} ms, p99 {e['p99_ms']} ms, overhead p99 "
+            f"{e['overhead_p99_ms']} ms ({e['measured']}/{e['workouts']}; lost {e['lost']}, "
+            f"dup {e['duplicated']})"
+        )
+    if mem := results.get("memory"):
+        lines.append(
+            f"RSS: {mem['rss_kib_before'] / 1024:.1f} MiB -> {mem['rss_kib_after'] / 1024:.1f} MiB"
+            f" ({mem['growth_mib']:+} MiB after {mem['notices']} notices)"
+        )
+    t = results["totals"]
+    lines.append(
+        f"totals: sent {t['sent']}, published {t['published']}, lost {t['lost']}, duplicated "
+        f"{t['duplicated']}, AccessLink requests per notice {t['requests_per_notice']}"
+    )
+    lines.append(
+        f"hass log errors: {len(results['hass_log_errors'])} (integration/webhook: "
+        f"{len(results['integration_log_errors'])}); wall {results['wall_seconds']} s"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run, print and write the results."""
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="50 notices, one account: seconds")
+    parser.add_argument("--accounts", type=int, default=3, help="Polar accounts (default 3)")
+    parser.add_argument("--out", default="bench-results.json", help="JSON output path")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir (config, logs)")
+    args = parser.parse_args(argv)
+    results = asyncio.run(run(args))
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"results: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -75,7 +75,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
     webhooks = await async_get_manager(hass, client_id, client)
     webhooks.coordinators[user_id] = coordinator
     entry.runtime_data = PolarFlowData(coordinator=coordinator, webhooks=webhooks)
-    entry.async_on_unload(coordinator.async_shutdown_retries)
+    entry.async_on_unload(coordinator.async_cancel_timers)
 
     @callback
     def _async_ensure_webhook(_hass: HomeAssistant) -> None:

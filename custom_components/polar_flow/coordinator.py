@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import random
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 STORAGE_VERSION = 1
 SEEN_RETENTION = 45 * 24 * 3600
 FETCH_ATTEMPTS = 4
+FETCH_CONCURRENCY = 4
+ENTITY_COOLDOWN = 1.0
 BACKOFF_INITIAL = 2.0
 BACKOFF_MAX = 60.0
 
@@ -94,6 +96,15 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         self._auth_failed = False
         self._retry_unsub: CALLBACK_TYPE | None = None
         self._dirty = False
+        self._fetch_slots = asyncio.Semaphore(FETCH_CONCURRENCY)
+        self._cooldown_unsub: CALLBACK_TYPE | None = None
+        self._entities_stale = False
+        self._cooldown_job = HassJob(
+            self._async_cooldown_over, f"{DOMAIN} entity cooldown", cancel_on_shutdown=True
+        )
+        self._catch_up_job = HassJob(
+            self._async_catch_up, f"{DOMAIN} catch-up", cancel_on_shutdown=True
+        )
 
     @property
     def token(self) -> str:
@@ -114,11 +125,12 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
             self.data = ExerciseSummary.from_dict(latest)
 
     @callback
-    def async_shutdown_retries(self) -> None:
-        """Cancel a scheduled catch-up."""
-        if self._retry_unsub:
-            self._retry_unsub()
-            self._retry_unsub = None
+    def async_cancel_timers(self) -> None:
+        """Cancel a scheduled catch-up and a pending entity update."""
+        for unsub in (self._retry_unsub, self._cooldown_unsub):
+            if unsub:
+                unsub()
+        self._retry_unsub = self._cooldown_unsub = None
 
     @callback
     def async_add_exercise_listener(self, listener: ExerciseListener) -> CALLBACK_TYPE:
@@ -155,6 +167,7 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
             ) from err
         ir.async_delete_issue(self.hass, DOMAIN, f"consents_{self.user_id}")
         self._auth_failed = False
+        self._forget_old()
         ordered = sorted(exercises, key=_start_key)
         if not self._baseline_taken:
             # The first setup only takes a baseline: no flood of old events.
@@ -196,7 +209,24 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         # Not async_set_updated_data: that re-arms the timer, and a steady stream of pushes
         # would postpone the reconcile that catches lost notices for ever.
         self.data = self._publish(exercise, self.data)
+        self._async_update_entities()
+
+    @callback
+    def _async_update_entities(self) -> None:
+        """Update the sensors now, and during a burst at most once per cooldown."""
+        if self._cooldown_unsub is not None:
+            self._entities_stale = True
+            return
         self.async_update_listeners()
+        self._cooldown_unsub = async_call_later(self.hass, ENTITY_COOLDOWN, self._cooldown_job)
+
+    @callback
+    def _async_cooldown_over(self, _now: Any) -> None:
+        """Write what a burst left stale."""
+        self._cooldown_unsub = None
+        if self._entities_stale:
+            self._entities_stale = False
+            self._async_update_entities()
 
     async def _async_fetch(self, notice: Notice) -> Exercise | None:
         """Fetch with bounded exponential backoff; what still fails is left to catch-up."""
@@ -207,7 +237,8 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
                 self._schedule_catch_up(wait)
                 return None
             try:
-                return await self.client.get_notice_exercise(self.token, notice)
+                async with self._fetch_slots:
+                    return await self.client.get_notice_exercise(self.token, notice)
             except ForeignUrlError:
                 self.stats.refused += 1
                 LOGGER.warning(
@@ -235,15 +266,14 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
     @callback
     def _schedule_catch_up(self, delay: float) -> None:
         """Reconcile after delay seconds, once."""
-        if self._retry_unsub is not None:
-            return
+        if self._retry_unsub is None:
+            self._retry_unsub = async_call_later(self.hass, delay, self._catch_up_job)
 
-        @callback
-        def _run(_now: Any) -> None:
-            self._retry_unsub = None
-            self.hass.async_create_task(self.async_request_refresh())
-
-        self._retry_unsub = async_call_later(self.hass, delay, _run)
+    @callback
+    def _async_catch_up(self, _now: Any) -> None:
+        """Reconcile now."""
+        self._retry_unsub = None
+        self.hass.async_create_task(self.async_request_refresh())
 
     def _publish(
         self, exercise: Exercise, latest: ExerciseSummary | None
@@ -269,12 +299,13 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         return latest
 
     def _remember(self, exercise_id: str) -> None:
-        """Mark an exercise as seen and forget ids AccessLink no longer lists."""
-        now = _now()
-        self._seen[exercise_id] = now
-        cutoff = now - SEEN_RETENTION
-        for old in [key for key, seen_at in self._seen.items() if seen_at < cutoff]:
-            del self._seen[old]
+        """Mark an exercise as seen."""
+        self._seen[exercise_id] = _now()
+
+    def _forget_old(self) -> None:
+        """Forget ids that AccessLink no longer lists."""
+        cutoff = _now() - SEEN_RETENTION
+        self._seen = {key: seen_at for key, seen_at in self._seen.items() if seen_at >= cutoff}
 
     def _save(self, latest: ExerciseSummary | None) -> None:
         """Persist seen ids and the latest exercise, batched."""

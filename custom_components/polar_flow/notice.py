@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from aiohttp import ClientPayloadError, web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 import voluptuous as vol
 
 from .accesslink import EventType, Notice, verify_signature
@@ -79,7 +81,8 @@ async def read_body(request: web.Request) -> bytes | None:
             body += chunk
             if len(body) > MAX_WEBHOOK_BODY:
                 return None
-    except ClientPayloadError, ConnectionError:
+    except ClientPayloadError, RequestPayloadError, HttpProcessingError, ConnectionError:
+        # A body that breaks off or does not decode per its Content-Encoding: nothing to read.
         return b""
     return bytes(body)
 

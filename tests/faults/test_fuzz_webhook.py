@@ -122,15 +122,6 @@ async def test_fuzz_webhook(
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "notice.py read_body catches ClientPayloadError and ConnectionError, but a body that "
-        "does not decompress per its Content-Encoding raises aiohttp.web_protocol."
-        "RequestPayloadError from request.content.read(): the webhook component logs 'Error "
-        "processing webhook <id>' at ERROR with a traceback for any unauthenticated request"
-    ),
-)
 @pytest.mark.timeout(30)
 async def test_undecodable_content_encoding(
     polar: Polar, alice: MockConfigEntry, caplog: pytest.LogCaptureFixture, encoding: str

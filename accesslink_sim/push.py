@@ -343,23 +343,26 @@ class Pusher:
             await asyncio.sleep(delay)
         body = encode(payload)
         delays = (0.0, *self.config.retry_delays)
+        delivery = {
+            "kind": "push",
+            "notice_id": notice_id,
+            "client_id": webhook.client_id,
+            "webhook_id": webhook.webhook_id,
+            "event": payload["event"],
+            "user_id": payload["user_id"],
+            "url": webhook.url,
+            "fault": fault,
+        }
         for attempt, wait in enumerate(delays, start=1):
             if wait:
                 await asyncio.sleep(wait)
             if not self._current(webhook):
                 self._record(
-                    kind="push",
-                    notice_id=notice_id,
-                    client_id=webhook.client_id,
-                    webhook_id=webhook.webhook_id,
-                    event=payload["event"],
-                    user_id=payload["user_id"],
-                    url=webhook.url,
+                    **delivery,
                     attempt=attempt,
                     status=None,
                     ok=False,
                     error="abandoned: webhook inactive or deleted",
-                    fault=fault,
                 )
                 return
             headers = {
@@ -373,19 +376,12 @@ class Pusher:
                 )
             ok = status == 200
             self._record(
-                kind="push",
-                notice_id=notice_id,
-                client_id=webhook.client_id,
-                webhook_id=webhook.webhook_id,
-                event=payload["event"],
-                user_id=payload["user_id"],
-                url=webhook.url,
+                **delivery,
                 attempt=attempt,
                 status=status,
                 ok=ok,
                 error=error,
                 latency_ms=latency,
-                fault=fault,
                 body=body.decode(),
             )
             if ok:

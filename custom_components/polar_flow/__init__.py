@@ -7,18 +7,17 @@ from dataclasses import dataclass
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr
+from homeassistant.exceptions import ConfigEntryError, HomeAssistantError
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
-    ImplementationUnavailableError,
     LocalOAuth2Implementation,
     async_get_config_entry_implementation,
 )
 from homeassistant.helpers.start import async_at_started
 
 from .accesslink import AccessLinkClient
-from .const import DOMAIN, api_url
+from .const import DOMAIN, LOGGER, api_url
 from .coordinator import PolarFlowExerciseCoordinator, async_remove_account_storage
 from .webhook import PolarWebhookManager, async_get_manager, async_release_manager
 
@@ -39,14 +38,9 @@ async def _async_client_credentials(
     hass: HomeAssistant, entry: PolarFlowConfigEntry
 ) -> tuple[str, str]:
     """Return the AccessLink client id and secret the entry signed in with."""
-    try:
-        implementation = await async_get_config_entry_implementation(hass, entry)
-    except ImplementationUnavailableError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN, translation_key="credentials_missing"
-        ) from err
+    implementation = await async_get_config_entry_implementation(hass, entry)
     if not isinstance(implementation, LocalOAuth2Implementation):
-        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="credentials_missing")
+        raise ConfigEntryError(translation_domain=DOMAIN, translation_key="credentials_missing")
     return implementation.client_id, implementation.client_secret
 
 
@@ -76,16 +70,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
     webhooks.coordinators[user_id] = coordinator
     entry.runtime_data = PolarFlowData(coordinator=coordinator, webhooks=webhooks)
     entry.async_on_unload(coordinator.async_cancel_timers)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
     @callback
-    def _async_ensure_webhook(_hass: HomeAssistant) -> None:
-        """Register with Polar once Home Assistant answers HTTP, since Polar pings at once."""
+    def _async_started(_hass: HomeAssistant) -> None:
+        """Publish what was missed and register with Polar once Home Assistant runs.
+
+        Automations arm and HTTP answers only then, and Polar pings the webhook at once.
+        """
+        coordinator.async_start_publishing()
         entry.async_create_background_task(
             hass, webhooks.async_ensure(), f"{DOMAIN} webhook registration"
         )
 
-    entry.async_on_unload(async_at_started(hass, _async_ensure_webhook))
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(async_at_started(hass, _async_started))
     return True
 
 
@@ -94,9 +92,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
     coordinator = entry.runtime_data.coordinator
-    await coordinator.async_flush()
     webhooks = entry.runtime_data.webhooks
     webhooks.coordinators.pop(coordinator.user_id, None)
+    await coordinator.async_stop_processing()
+    await coordinator.async_flush()
     async_release_manager(hass, webhooks)
     return True
 
@@ -105,6 +104,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -
     """Forget a removed account; the last account of a client deletes the Polar webhook."""
     if entry.unique_id is not None:
         await async_remove_account_storage(hass, int(entry.unique_id))
+        ir.async_delete_issue(hass, DOMAIN, f"consents_{entry.unique_id}")
     auth = entry.data.get("auth_implementation")
     if any(
         other.data.get("auth_implementation") == auth
@@ -114,7 +114,11 @@ async def async_remove_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -
         return
     try:
         client_id, client_secret = await _async_client_credentials(hass, entry)
-    except ConfigEntryNotReady:
+    except HomeAssistantError:
+        LOGGER.warning(
+            "The application credentials of this account are gone, so its webhook could not be"
+            " deleted at Polar; delete it at admin.polaraccesslink.com if it is no longer used"
+        )
         return
     client = AccessLinkClient(
         async_get_clientsession(hass),

@@ -42,7 +42,9 @@ class PolarFlowConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         """Ask the user to sign in to Polar again."""
         if user_input is None:
             return self.async_show_form(step_id="reauth_confirm")
-        return await self.async_step_user()
+        # Sign in again through the same AccessLink client, whose webhook the account shares.
+        implementation = self._get_reauth_entry().data["auth_implementation"]
+        return await self.async_step_pick_implementation({"implementation": implementation})
 
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
         """Register the signed-in user with AccessLink and create or update the entry."""

@@ -27,7 +27,7 @@ from .accesslink import (
     ForeignUrlError,
     Notice,
 )
-from .const import DOMAIN, EVENT_EXERCISE, LOGGER, RECONCILE_INTERVAL
+from .const import DOMAIN, EVENT_EXERCISE, LOGGER, POLL_INTERVAL, RECONCILE_INTERVAL
 from .models import ExerciseSummary
 
 if TYPE_CHECKING:
@@ -99,6 +99,9 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         self._fetch_slots = asyncio.Semaphore(FETCH_CONCURRENCY)
         self._cooldown_unsub: CALLBACK_TYPE | None = None
         self._entities_stale = False
+        self._started = False
+        self._held: list[Exercise] = []
+        self._tasks: set[asyncio.Task[None]] = set()
         self._cooldown_job = HassJob(
             self._async_cooldown_over, f"{DOMAIN} entity cooldown", cancel_on_shutdown=True
         )
@@ -117,12 +120,19 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
     async def async_load(self) -> None:
         """Restore what was seen and the latest exercise from storage."""
         stored = await self._store.async_load()
-        if stored is None:
+        if not isinstance(stored, dict) or not isinstance(stored.get("seen"), dict):
             return
         self._baseline_taken = True
-        self._seen = dict(stored["seen"])
-        if latest := stored.get("latest"):
-            self.data = ExerciseSummary.from_dict(latest)
+        self._seen = {
+            str(key): float(value)
+            for key, value in stored["seen"].items()
+            if isinstance(value, int | float)
+        }
+        try:
+            if latest := stored.get("latest"):
+                self.data = ExerciseSummary.from_dict(latest)
+        except KeyError, TypeError, ValueError:
+            LOGGER.debug("Ignored an unreadable latest exercise in storage")
 
     @callback
     def async_cancel_timers(self) -> None:
@@ -169,6 +179,11 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         self._auth_failed = False
         self._forget_old()
         ordered = sorted(exercises, key=_start_key)
+        if not self._started:
+            # Entities and automations are not listening yet: publish once Home Assistant runs.
+            self._held = [exercise for exercise in ordered if exercise.id not in self._seen]
+            if self._baseline_taken:
+                return self.data
         if not self._baseline_taken:
             # The first setup only takes a baseline: no flood of old events.
             self._baseline_taken = True
@@ -184,6 +199,35 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         return latest
 
     @callback
+    def async_set_push(self, push_ok: bool) -> None:
+        """Reconcile rarely while Polar pushes, and poll while it cannot."""
+        interval = RECONCILE_INTERVAL if push_ok else POLL_INTERVAL
+        if interval == self.update_interval:
+            return
+        self.update_interval = interval
+        if self._listeners:
+            self._schedule_refresh()
+
+    @callback
+    def async_start_publishing(self) -> None:
+        """Publish what setup found missing, now that entities and automations listen."""
+        self._started = True
+        held, self._held = self._held, []
+        latest = self.data
+        for exercise in held:
+            if exercise.id not in self._seen and exercise.id not in self._in_flight:
+                latest = self._publish(exercise, latest)
+        if held:
+            self.async_set_updated_data(latest)
+
+    async def async_stop_processing(self) -> None:
+        """Cancel notices being fetched, so nothing is published after the final save."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    @callback
     def async_receive_notice(self, notice: Notice) -> None:
         """Take an EXERCISE notice from the webhook; the work continues in the background."""
         self.stats.received += 1
@@ -193,9 +237,11 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
             LOGGER.debug("Exercise %s of user %s already handled", exercise_id, self.user_id)
             return
         self._in_flight.add(exercise_id)
-        self.config_entry.async_create_background_task(
+        task = self.config_entry.async_create_background_task(
             self.hass, self._async_process_notice(notice), f"{DOMAIN} exercise {exercise_id}"
         )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _async_process_notice(self, notice: Notice) -> None:
         """Fetch the exercise a notice points to and publish it."""
@@ -252,8 +298,11 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
             except AccessLinkNotFoundError:
                 LOGGER.debug("Exercise %s is gone from AccessLink", notice.entity_id)
                 return None
+            except AccessLinkConsentError:
+                self._create_consent_issue()
+                return None
             except AccessLinkRateLimitError as err:
-                self._not_before = _now() + err.retry_after
+                self._not_before = _now() + max(err.retry_after, 1.0)
             except AccessLinkError as err:
                 delay = min(BACKOFF_MAX, BACKOFF_INITIAL * 2**attempt) * (0.5 + random.random())  # noqa: S311
                 LOGGER.debug("Fetching exercise %s failed (%s), retrying", notice.entity_id, err)
@@ -273,7 +322,9 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
     def _async_catch_up(self, _now: Any) -> None:
         """Reconcile now."""
         self._retry_unsub = None
-        self.hass.async_create_task(self.async_request_refresh())
+        self.config_entry.async_create_background_task(
+            self.hass, self.async_request_refresh(), f"{DOMAIN} catch-up"
+        )
 
     def _publish(
         self, exercise: Exercise, latest: ExerciseSummary | None

@@ -10,7 +10,16 @@ from homeassistant.core import HomeAssistant
 
 from . import PolarFlowConfigEntry
 
-TO_REDACT = {"access_token", "refresh_token", "token", "signature_secret_key", "secret"}
+TO_REDACT = {
+    "access_token",
+    "refresh_token",
+    "token",
+    "signature_secret_key",
+    "secret",
+    "title",
+    "unique_id",
+    "x_user_id",
+}
 
 
 async def async_get_config_entry_diagnostics(

@@ -10,7 +10,6 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
-    SensorStateClass,
 )
 from homeassistant.const import UnitOfEnergy, UnitOfLength, UnitOfTime
 from homeassistant.core import HomeAssistant
@@ -53,7 +52,6 @@ SENSORS: tuple[PolarFlowSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=0,
-        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda summary: summary.duration,
     ),
     PolarFlowSensorEntityDescription(
@@ -63,7 +61,6 @@ SENSORS: tuple[PolarFlowSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfLength.METERS,
         suggested_unit_of_measurement=UnitOfLength.KILOMETERS,
         suggested_display_precision=2,
-        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda summary: summary.distance,
     ),
     PolarFlowSensorEntityDescription(
@@ -77,20 +74,17 @@ SENSORS: tuple[PolarFlowSensorEntityDescription, ...] = (
         key="last_exercise_heart_rate_average",
         translation_key="last_exercise_heart_rate_average",
         native_unit_of_measurement="bpm",
-        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda summary: summary.heart_rate_average,
     ),
     PolarFlowSensorEntityDescription(
         key="last_exercise_heart_rate_maximum",
         translation_key="last_exercise_heart_rate_maximum",
         native_unit_of_measurement="bpm",
-        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda summary: summary.heart_rate_maximum,
     ),
     PolarFlowSensorEntityDescription(
         key="last_exercise_training_load",
         translation_key="last_exercise_training_load",
-        state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         value_fn=lambda summary: summary.training_load,
     ),

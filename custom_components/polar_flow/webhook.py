@@ -36,8 +36,6 @@ from .const import (
     DOMAIN,
     HEALTH_CHECK_INTERVAL,
     LOGGER,
-    POLL_INTERVAL,
-    RECONCILE_INTERVAL,
     SUBSCRIBED_EVENTS,
 )
 from .notice import SIGNATURE_HEADER, Rejection, parse_request, read_body
@@ -49,6 +47,7 @@ WEBHOOK_MANAGERS: HassKey[dict[str, PolarWebhookManager]] = HassKey(f"{DOMAIN}_w
 MANAGERS_LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_webhooks_lock")
 STORAGE_VERSION = 1
 ISSUE_PUSH = "push_unavailable"
+PING_FAILED = "WebhookPingFailedException"
 
 type UrlKind = Literal["cloudhook", "external"]
 type PushProblem = Literal["no_url", "ping_failed", "client_rejected", "unreachable"]
@@ -193,15 +192,15 @@ class PolarWebhookManager:
             else:
                 changed = await self._async_update(hook, url)
         except AccessLinkRequestError as err:
-            LOGGER.warning("Polar could not reach %s: %s", url, err)
-            self._set_problem("ping_failed")
+            ping = err.error_type == PING_FAILED
+            self._set_problem("ping_failed" if ping else "unreachable", err)
         except AccessLinkAuthError as err:
-            LOGGER.warning("Polar rejected the AccessLink client credentials: %s", err)
-            self._set_problem("client_rejected")
+            self._set_problem("client_rejected", err)
         except AccessLinkError as err:
-            LOGGER.warning("Could not register the webhook with Polar: %s", err)
-            self._set_problem("unreachable")
+            self._set_problem("unreachable", err)
         else:
+            if self.problem is not None:
+                LOGGER.info("Polar pushes to Home Assistant again")
             self.problem = None
             return changed
         return False
@@ -212,9 +211,10 @@ class PolarWebhookManager:
         try:
             created = await self.client.create_webhook(url, SUBSCRIBED_EVENTS)
         except AccessLinkConflictError:
-            # Created concurrently elsewhere: the next check recreates it with a known secret.
-            stored["polar_id"] = None
-            raise
+            # Created elsewhere since it was listed: its secret is unknown here, so replace it.
+            for hook in await self.client.list_webhooks():
+                await self.client.delete_webhook(hook.id)
+            created = await self.client.create_webhook(url, SUBSCRIBED_EVENTS)
         stored["polar_id"] = created.id
         stored["secret"] = created.signature_secret_key
         await self._store.async_save(stored)
@@ -234,8 +234,10 @@ class PolarWebhookManager:
         return changed
 
     @callback
-    def _set_problem(self, problem: PushProblem) -> None:
-        """Remember why push does not work."""
+    def _set_problem(self, problem: PushProblem, err: Exception | None = None) -> None:
+        """Remember why push does not work; log it once, not at every check."""
+        if problem != self.problem:
+            LOGGER.warning("Polar cannot push to Home Assistant (%s): %s", problem, err or "-")
         self.problem = problem
         self.active = False
 
@@ -256,11 +258,12 @@ class PolarWebhookManager:
                 translation_placeholders={"url": self.url or "-"},
                 learn_more_url="https://www.home-assistant.io/docs/configuration/remote/",
             )
-        interval = RECONCILE_INTERVAL if self.push_ok else POLL_INTERVAL
         for coordinator in self.coordinators.values():
-            coordinator.update_interval = interval
+            coordinator.async_set_push(self.push_ok)
             if catch_up:
-                self.hass.async_create_task(coordinator.async_request_refresh())
+                coordinator.config_entry.async_create_background_task(
+                    self.hass, coordinator.async_request_refresh(), f"{DOMAIN} catch-up"
+                )
 
     async def async_delete(self) -> None:
         """Delete the webhook at Polar and the cloudhook; forget the secret."""

@@ -8,7 +8,7 @@ import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from yarl import URL
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
@@ -200,6 +200,12 @@ async def test_reauth(
     assert result["reason"] == reason
     expected = "new-token" if reason == "reauth_successful" else ACCESS_TOKEN
     assert entry.data["token"]["access_token"] == expected
+    await hass.async_block_till_done(wait_background_tasks=True)
+    if reason == "reauth_successful":
+        # The entry reloaded and asks AccessLink with the new token.
+        assert entry.state is ConfigEntryState.LOADED
+        listing = [c for c in aioclient_mock.mock_calls if str(c[1]) == f"{API}/v3/exercises"]
+        assert listing[-1][3]["Authorization"] == "Bearer new-token"
 
 
 @pytest.mark.parametrize(

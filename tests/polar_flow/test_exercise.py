@@ -20,7 +20,7 @@ from syrupy.assertion import SnapshotAssertion
 from yarl import URL
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import CoreState, Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from custom_components.polar_flow.const import DOMAIN, EVENT_EXERCISE
@@ -30,6 +30,7 @@ from .conftest import (
     USER_ID,
     PostWebhook,
     exercise_json,
+    make_entry,
     notice_json,
     replace_route,
     requests_to,
@@ -100,7 +101,7 @@ async def test_exercise_notice_publishes_everywhere(
     data = events[0].data
     assert data == {
         "device_id": device.id,
-        "config_entry_id": events[0].data["config_entry_id"],
+        "config_entry_id": setup_integration.entry_id,
         "user_id": USER_ID,
         "exercise_id": "EX1",
         "sport": "RUNNING",
@@ -173,6 +174,8 @@ async def test_catch_up_after_restart(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert [event.data["exercise_id"] for event in events] == ["EX1", "EX2"]
     assert hass.states.get(f"{SENSOR_PREFIX}_start").state == "2026-11-26T16:00:00+00:00"
+    # The event entity was listening already: it fired for the exercises caught up.
+    assert hass.states.get(EVENT_ENTITY).attributes["exercise_id"] == "EX2"
 
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -287,3 +290,34 @@ async def test_consent_repair_issue(
     issue = issue_registry.async_get_issue(DOMAIN, f"consents_{USER_ID}")
     assert issue is not None
     assert issue.translation_key == "consents"
+
+
+async def test_catch_up_at_startup_waits_for_home_assistant(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    polar_api: AiohttpClientMocker,
+    exercises: list[dict[str, Any]],
+    events: list[Event],
+    hass_storage: dict[str, Any],
+) -> None:
+    """At boot, missed exercises are published once Home Assistant runs, when automations listen."""
+    hass_storage[f"{DOMAIN}.account_{USER_ID}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.account_{USER_ID}",
+        "data": {"seen": {"EX0": 1.0e12}, "latest": None},
+    }
+    exercises.append(exercise_json("EX1", start="2026-11-25T18:00:00"))
+    hass.set_state(CoreState.starting)
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert events == []
+    assert requests_to(polar_api, "POST", "/v3/webhooks") == 0
+
+    await hass.async_start()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [event.data["exercise_id"] for event in events] == ["EX1"]
+    assert hass.states.get(EVENT_ENTITY).attributes["exercise_id"] == "EX1"
+    assert requests_to(polar_api, "GET", "/v3/exercises") == 1
+    assert requests_to(polar_api, "POST", "/v3/webhooks") == 1

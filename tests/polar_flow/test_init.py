@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from custom_components.polar_flow.const import DOMAIN
+from custom_components.polar_flow.const import DOMAIN, EVENT_EXERCISE
 
 from .conftest import (
     API,
     OTHER_USER_ID,
     POLAR_WEBHOOK_ID,
+    USER_ID,
     PostWebhook,
     make_entry,
     notice_json,
@@ -65,8 +66,14 @@ async def test_two_accounts_share_one_webhook(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 0
     assert second.state is ConfigEntryState.LOADED
+    events = async_capture_events(hass, EVENT_EXERCISE)
     response = await post_webhook(notice_json("EX2", user_id=OTHER_USER_ID))
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert response.status == 200
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX2") == 1
+    assert [(event.data["user_id"], event.data["exercise_id"]) for event in events] == [
+        (OTHER_USER_ID, "EX2")
+    ]
 
     await hass.config_entries.async_remove(second.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -124,3 +131,30 @@ async def test_expired_token_starts_reauth(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert requests_to(polar_api, "GET", "/v3/exercises") == 0
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_remove_without_credentials(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    aioclient_mock: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Removing an entry whose credentials are gone says what is left at Polar, no traceback."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Alice Runner",
+        unique_id=str(USER_ID),
+        data={"auth_implementation": "gone", "token": make_entry().data["token"]},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    caplog.clear()  # Home Assistant's own word on the failed setup is not ours to judge
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    assert "could not be deleted at Polar" in caplog.text
+    assert "Traceback" not in caplog.text
+    assert aioclient_mock.call_count == 0

@@ -26,6 +26,7 @@ from .conftest import (
     ACCESS_TOKEN,
     API,
     CLIENT_ID,
+    PING_FAILED,
     POLAR_WEBHOOK_ID,
     SIGNING_SECRET,
     replace_route,
@@ -85,11 +86,12 @@ async def test_no_external_url_falls_back_to_polling(
 
 
 @pytest.mark.parametrize(
-    ("route", "status", "translation_key"),
+    ("route", "status", "body", "translation_key"),
     [
-        (("post", "/v3/webhooks"), 400, "push_ping_failed"),
-        (("get", "/v3/webhooks"), 500, "push_unreachable"),
-        (("get", "/v3/webhooks"), 401, "push_client_rejected"),
+        (("post", "/v3/webhooks"), 400, PING_FAILED, "push_ping_failed"),
+        (("post", "/v3/webhooks"), 400, {"status": 400}, "push_unreachable"),
+        (("get", "/v3/webhooks"), 500, {"status": 500}, "push_unreachable"),
+        (("get", "/v3/webhooks"), 401, {"status": 401}, "push_client_rejected"),
     ],
 )
 async def test_polar_refuses_the_webhook(
@@ -100,10 +102,11 @@ async def test_polar_refuses_the_webhook(
     issue_registry: ir.IssueRegistry,
     route: tuple[str, str],
     status: int,
+    body: dict[str, Any],
     translation_key: str,
 ) -> None:
     """When Polar cannot be made to push, a repair issue says why; the entry still works."""
-    replace_route(polar_api, route[0], f"{API}{route[1]}", status=status, json={"status": status})
+    replace_route(polar_api, route[0], f"{API}{route[1]}", status=status, json=body)
     await setup_entry(hass, config_entry)
     issue = issue_registry.async_get_issue(DOMAIN, ISSUE_ID)
     assert issue is not None

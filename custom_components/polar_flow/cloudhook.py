@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from aiohttp import ClientError
+
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 
 from .const import LOGGER
@@ -24,8 +26,8 @@ async def async_create_cloudhook(hass: HomeAssistant, webhook_id: str) -> str | 
 
     try:
         return await cloud.async_get_or_create_cloudhook(hass, webhook_id)
-    except cloud.CloudNotAvailable:
-        LOGGER.debug("Home Assistant Cloud is not available, using the external URL")
+    except (cloud.CloudNotAvailable, ClientError, ValueError) as err:
+        LOGGER.debug("No cloudhook from Home Assistant Cloud (%s), using the external URL", err)
         return None
 
 
@@ -37,7 +39,7 @@ async def async_delete_cloudhook(hass: HomeAssistant, webhook_id: str) -> None:
 
     try:
         await cloud.async_delete_cloudhook(hass, webhook_id)
-    except cloud.CloudNotAvailable:
+    except cloud.CloudNotAvailable, ClientError, ValueError:
         LOGGER.debug("Home Assistant Cloud is not available to delete the cloudhook")
 
 

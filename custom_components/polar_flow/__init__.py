@@ -64,10 +64,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
     )
     coordinator = PolarFlowExerciseCoordinator(hass, entry, client, user_id, device.id)
     await coordinator.async_load()
-    await coordinator.async_config_entry_first_refresh()
-
+    # Answer notices before listing what was missed, so none falls between the two.
     webhooks = await async_get_manager(hass, client_id, client)
     webhooks.coordinators[user_id] = coordinator
+    try:
+        await coordinator.async_config_entry_first_refresh()
+    except Exception:
+        webhooks.coordinators.pop(user_id, None)
+        await coordinator.async_stop_processing()
+        async_release_manager(hass, webhooks)
+        raise
     entry.runtime_data = PolarFlowData(coordinator=coordinator, webhooks=webhooks)
     entry.async_on_unload(coordinator.async_cancel_timers)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

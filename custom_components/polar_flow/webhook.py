@@ -335,3 +335,5 @@ def async_release_manager(hass: HomeAssistant, manager: PolarWebhookManager) -> 
         return
     manager.async_stop()
     hass.data.get(WEBHOOK_MANAGERS, {}).pop(manager.client_id, None)
+    # No account listens any more: a push problem is nobody's to fix until one loads again.
+    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_PUSH}_{slugify(manager.client_id)}")

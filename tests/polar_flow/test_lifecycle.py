@@ -113,6 +113,9 @@ async def test_polar_refuses_the_webhook(
     assert issue.translation_key == translation_key
     assert config_entry.state is ConfigEntryState.LOADED
 
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE_ID) is None
+
 
 async def test_existing_webhook_with_unknown_secret_is_recreated(
     hass: HomeAssistant,

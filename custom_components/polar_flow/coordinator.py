@@ -212,7 +212,7 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
     def async_start_publishing(self) -> None:
         """Publish what setup found missing, now that entities and automations listen."""
         self._started = True
-        held, self._held = self._held, []
+        held, self._held = sorted(self._held, key=_start_key), []
         latest = self.data
         for exercise in held:
             if exercise.id not in self._seen and exercise.id not in self._in_flight:
@@ -251,6 +251,9 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         finally:
             self._in_flight.discard(exercise_id)
         if exercise is None or exercise.id in self._seen:
+            return
+        if not self._started:
+            self._held.append(exercise)
             return
         # Not async_set_updated_data: that re-arms the timer, and a steady stream of pushes
         # would postpone the reconcile that catches lost notices for ever.

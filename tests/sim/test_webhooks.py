@@ -18,15 +18,21 @@ async def _webhooks(sim: Sim, world: World) -> list[dict[str, Any]]:
         return data
 
 
+async def _create(
+    sim: Sim, world: World, url: str, events: tuple[str, ...] = ("EXERCISE",)
+) -> tuple[int, dict[str, Any]]:
+    """POST /v3/webhooks with the client's credentials; return the status and JSON body."""
+    async with sim.session.post(
+        sim.url + "/v3/webhooks", json={"events": list(events), "url": url}, headers=world.basic
+    ) as resp:
+        return resp.status, await resp.json()
+
+
 async def test_create_pings_and_returns_secret_once(sim: Sim, receiver: Receiver) -> None:
     world = await sim.world()
-    async with sim.session.post(
-        sim.url + "/v3/webhooks",
-        json={"events": ["EXERCISE"], "url": receiver.url},
-        headers=world.basic,
-    ) as resp:
-        assert resp.status == 201
-        data = (await resp.json())["data"]
+    status, body = await _create(sim, world, receiver.url)
+    assert status == 201
+    data = body["data"]
     assert set(data) == {"id", "events", "url", "signature_secret_key"}
     (ping,) = receiver.received
     assert ping.json["event"] == "PING"
@@ -41,13 +47,8 @@ async def test_create_pings_and_returns_secret_once(sim: Sim, receiver: Receiver
 async def test_ping_must_answer_200(sim: Sim, receiver: Receiver, status: int) -> None:
     world = await sim.world()
     receiver.default_status = status
-    async with sim.session.post(
-        sim.url + "/v3/webhooks",
-        json={"events": ["EXERCISE"], "url": receiver.url},
-        headers=world.basic,
-    ) as resp:
-        assert resp.status == 400
-        body = await resp.json()
+    status, body = await _create(sim, world, receiver.url)
+    assert status == 400
     assert body["status"] == 400
     assert body["errorType"] == "WebhookPingFailedException"
     assert set(body) == {"timestamp", "status", "errorType", "message", "corrId"}
@@ -56,20 +57,12 @@ async def test_ping_must_answer_200(sim: Sim, receiver: Receiver, status: int) -
 
 async def test_ping_to_closed_port_and_timeout(sim: Sim, receiver: Receiver) -> None:
     world = await sim.world()
-    async with sim.session.post(
-        sim.url + "/v3/webhooks",
-        json={"events": ["EXERCISE"], "url": "http://127.0.0.1:9/closed"},
-        headers=world.basic,
-    ) as resp:
-        assert resp.status == 400
+    status, body = await _create(sim, world, "http://127.0.0.1:9/closed")
+    assert status == 400
     receiver.delay = 1.2  # the test config's ping timeout is 1 s
-    async with sim.session.post(
-        sim.url + "/v3/webhooks",
-        json={"events": ["EXERCISE"], "url": receiver.url},
-        headers=world.basic,
-    ) as resp:
-        assert resp.status == 400
-        assert "timeout" in (await resp.json())["message"]
+    status, body = await _create(sim, world, receiver.url)
+    assert status == 400
+    assert "timeout" in body["message"]
     await asyncio.sleep(0.4)  # let the receiver finish its slow answer
 
 
@@ -78,24 +71,18 @@ async def test_ping_to_closed_port_and_timeout(sim: Sim, receiver: Receiver) -> 
 )
 async def test_only_loopback_targets(sim: Sim, url: str) -> None:
     world = await sim.world()
-    async with sim.session.post(
-        sim.url + "/v3/webhooks", json={"events": ["EXERCISE"], "url": url}, headers=world.basic
-    ) as resp:
-        assert resp.status == 400
-        assert "loopback" in (await resp.json())["message"]
+    status, body = await _create(sim, world, url)
+    assert status == 400
+    assert "loopback" in body["message"]
     log = await sim.ctl("GET", "/_sim/deliveries")
     assert log["deliveries"] == []
 
 
 async def test_second_webhook_conflicts(sim: Sim, receiver: Receiver) -> None:
     world = await sim.world(receiver)
-    async with sim.session.post(
-        sim.url + "/v3/webhooks",
-        json={"events": ["SLEEP"], "url": receiver.url},
-        headers=world.basic,
-    ) as resp:
-        assert resp.status == 409
-        assert (await resp.json())["status"] == 409
+    status, body = await _create(sim, world, receiver.url, ("SLEEP",))
+    assert status == 409
+    assert body["status"] == 409
 
 
 async def test_webhook_needs_client_credentials(sim: Sim, receiver: Receiver) -> None:
@@ -249,13 +236,9 @@ async def test_delete_then_recreate_rotates_secret(sim: Sim, receiver: Receiver)
     ) as resp:
         assert resp.status == 404
     assert await _webhooks(sim, world) == []
-    async with sim.session.post(
-        sim.url + "/v3/webhooks",
-        json={"events": ["EXERCISE"], "url": receiver.url},
-        headers=world.basic,
-    ) as resp:
-        assert resp.status == 201
-        assert (await resp.json())["data"]["signature_secret_key"] != world.secret
+    status, body = await _create(sim, world, receiver.url)
+    assert status == 201
+    assert body["data"]["signature_secret_key"] != world.secret
 
 
 @pytest.mark.parametrize(

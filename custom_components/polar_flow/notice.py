@@ -1,21 +1,27 @@
-"""Reading one webhook request: size bound, PING, signature and schema."""
+"""Reading one webhook request: size and time bounds, PING, signature and schema."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 import json
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import ClientPayloadError, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 import voluptuous as vol
 
+from homeassistant.util.aiohttp import MockRequest
+
 from .accesslink import EventType, Notice, verify_signature
-from .const import MAX_WEBHOOK_BODY
+from .const import LOGGER, MAX_WEBHOOK_BODY
 
 SIGNATURE_HEADER = "Polar-Webhook-Signature"
+# Polar gives up on a delivery after 10 seconds.
+BODY_READ_TIMEOUT: Final = 8.0
 
 
 def _user_id(value: Any) -> int:
@@ -27,6 +33,15 @@ def _user_id(value: Any) -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     raise vol.Invalid("user_id is not a number")
+
+
+def _entity_id(value: Any) -> str:
+    """Accept an id as a non-empty string or an integer."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and 0 < len(value) <= 256:
+        return value
+    raise vol.Invalid("not an id")
 
 
 def _exercise_needs_entity_id(data: dict[str, Any]) -> dict[str, Any]:
@@ -41,17 +56,37 @@ NOTICE_SCHEMA = vol.All(
         {
             vol.Required("event"): vol.All(str, vol.Length(min=1, max=64)),
             vol.Required("user_id"): vol.All(_user_id, vol.Range(min=0)),
-            vol.Required("timestamp"): vol.All(str, vol.Length(max=64)),
-            vol.Optional("url"): vol.All(str, vol.Length(max=2048)),
-            vol.Optional("entity_id"): vol.All(str, vol.Length(min=1, max=256)),
-            vol.Optional("date"): vol.All(str, vol.Length(max=32)),
-            vol.Optional("from"): vol.All(str, vol.Length(max=64)),
-            vol.Optional("to"): vol.All(str, vol.Length(max=64)),
         },
         extra=vol.ALLOW_EXTRA,
     ),
     _exercise_needs_entity_id,
 )
+
+# Fields a notice can do without: one that cannot be used is dropped, not the whole notice.
+OPTIONAL_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
+    "entity_id": _entity_id,
+    "timestamp": vol.All(str, vol.Length(max=64)),
+    "url": vol.All(str, vol.Length(min=1, max=2048)),
+    "date": vol.All(str, vol.Length(max=32)),
+    "from": vol.All(str, vol.Length(max=64)),
+    "to": vol.All(str, vol.Length(max=64)),
+}
+
+
+def _usable_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    """Return the payload without the optional fields that cannot be used."""
+    data = {key: value for key, value in payload.items() if key not in OPTIONAL_FIELDS}
+    dropped = []
+    for key, validator in OPTIONAL_FIELDS.items():
+        if key not in payload:
+            continue
+        try:
+            data[key] = validator(payload[key])
+        except vol.Invalid:
+            dropped.append(key)
+    if dropped:
+        LOGGER.debug("Dropped the unusable %s of a signed notice", ", ".join(dropped))
+    return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,19 +103,34 @@ class Rejection:
 
 PING = Rejection(HTTPStatus.OK, "pong")
 TOO_LARGE = Rejection(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+TOO_SLOW = Rejection(HTTPStatus.REQUEST_TIMEOUT, "body not received in time")
 BAD_SIGNATURE = Rejection(HTTPStatus.UNAUTHORIZED, "missing or invalid signature")
 
 
-async def read_body(request: web.Request) -> bytes | None:
-    """Read the raw body, or None when it is larger than allowed."""
-    if request.content_length is not None and request.content_length > MAX_WEBHOOK_BODY:
-        return None
+def _ignored(reason: str) -> Rejection:
+    """Acknowledge a signed notice that cannot be used: Polar counts any 4xx as a failure."""
+    return Rejection(HTTPStatus.OK, f"ignored: {reason}")
+
+
+async def read_body(request: web.Request | MockRequest) -> bytes | Rejection:
+    """Read the raw body within the size and time bounds, or say why not.
+
+    Home Assistant Cloud relays a cloudhook delivery as a MockRequest: it has no content_length,
+    and each access to its content starts a new reader.
+    """
+    length = None if isinstance(request, MockRequest) else request.content_length
+    if length is not None and length > MAX_WEBHOOK_BODY:
+        return TOO_LARGE
+    stream = request.content
     body = bytearray()
     try:
-        while chunk := await request.content.read(MAX_WEBHOOK_BODY + 1 - len(body)):
-            body += chunk
-            if len(body) > MAX_WEBHOOK_BODY:
-                return None
+        async with asyncio.timeout(BODY_READ_TIMEOUT):
+            while chunk := await stream.read(MAX_WEBHOOK_BODY + 1 - len(body)):
+                body += chunk
+                if len(body) > MAX_WEBHOOK_BODY:
+                    return TOO_LARGE
+    except TimeoutError:
+        return TOO_SLOW
     except ClientPayloadError, RequestPayloadError, HttpProcessingError, ConnectionError:
         # A body that breaks off or does not decode per its Content-Encoding: nothing to read.
         return b""
@@ -107,13 +157,12 @@ def parse_request(body: bytes, signature: str | None, secret: str | None) -> Not
         return PING
     if not secret or not verify_signature(secret, body, signature):
         return BAD_SIGNATURE
-    if payload is None:
-        return Rejection(HTTPStatus.BAD_REQUEST, "body is not JSON")
+    # Signed by Polar: from here on the answer is 200, whatever can or cannot be used.
+    if not isinstance(payload, dict):
+        return _ignored("the body is not a JSON object")
     try:
-        data = NOTICE_SCHEMA(payload)
+        return Notice.from_dict(NOTICE_SCHEMA(_usable_fields(payload)))
     except vol.Invalid as err:
-        return Rejection(HTTPStatus.BAD_REQUEST, f"invalid notice: {err.msg}")
-    try:
-        return Notice.from_dict(data)
+        return _ignored(f"invalid notice: {err.msg}")
     except ValueError as err:
-        return Rejection(HTTPStatus.BAD_REQUEST, f"invalid notice: {err}")
+        return _ignored(f"invalid notice: {err}")

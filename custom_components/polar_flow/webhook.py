@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util, slugify
+from homeassistant.util.aiohttp import MockRequest
 from homeassistant.util.hass_dict import HassKey
 
 from .accesslink import (
@@ -38,7 +40,7 @@ from .const import (
     LOGGER,
     SUBSCRIBED_EVENTS,
 )
-from .notice import SIGNATURE_HEADER, Rejection, parse_request, read_body
+from .notice import PING, SIGNATURE_HEADER, Rejection, parse_request, read_body
 
 if TYPE_CHECKING:
     from .coordinator import PolarFlowExerciseCoordinator
@@ -48,9 +50,13 @@ MANAGERS_LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_webhooks_lock")
 STORAGE_VERSION = 1
 ISSUE_PUSH = "push_unavailable"
 PING_FAILED = "WebhookPingFailedException"
+# Deliveries that fail in a row before push counts as broken.
+MAX_HANDLER_FAILURES = 3
 
 type UrlKind = Literal["cloudhook", "external"]
-type PushProblem = Literal["no_url", "ping_failed", "client_rejected", "unreachable"]
+type PushProblem = Literal[
+    "no_url", "ping_failed", "client_rejected", "unreachable", "delivery_failed"
+]
 
 
 class StoredWebhook(TypedDict):
@@ -77,6 +83,8 @@ class PolarWebhookManager:
         self.problem: PushProblem | None = None
         self.last_notice: datetime | None = None
         self.rejected = 0
+        self.failed = 0
+        self.failed_in_a_row = 0
         self._store: Store[StoredWebhook] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.webhook_{slugify(client_id)}"
         )
@@ -89,7 +97,14 @@ class PolarWebhookManager:
     @property
     def push_ok(self) -> bool:
         """Return whether Polar can push to Home Assistant."""
-        return self.active is True and self.problem is None
+        return self.active is True and self.push_problem is None
+
+    @property
+    def push_problem(self) -> PushProblem | None:
+        """Return why push does not work: the registration, else deliveries failing here."""
+        if self.problem is None and self.failed_in_a_row >= MAX_HANDLER_FAILURES:
+            return "delivery_failed"
+        return self.problem
 
     @property
     def webhook_id(self) -> str:
@@ -254,7 +269,7 @@ class PolarWebhookManager:
                 issue_id,
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
-                translation_key=f"push_{self.problem}",
+                translation_key=f"push_{self.push_problem}",
                 translation_placeholders={"url": self.url or "-"},
                 learn_more_url="https://www.home-assistant.io/docs/configuration/remote/",
             )
@@ -279,19 +294,29 @@ class PolarWebhookManager:
         ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_PUSH}_{slugify(self.client_id)}")
 
     async def _async_handle_webhook(
-        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request | MockRequest
     ) -> web.Response:
+        """Answer Polar, over HTTP or relayed by Home Assistant Cloud; count what fails here."""
+        try:
+            return await self._async_answer(request)
+        except Exception as err:  # noqa: BLE001 - the webhook component would log a traceback
+            self._async_count_failure(err)
+            return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE, text="not handled")
+
+    async def _async_answer(self, request: web.Request | MockRequest) -> web.Response:
         """Answer Polar at once; the account's coordinator does the work in the background."""
         body = await read_body(request)
-        if body is None:
+        if isinstance(body, Rejection):
             self.rejected += 1
-            return web.Response(status=413, text="body too large")
+            LOGGER.debug("Rejected a webhook request: %s", body.reason)
+            return body.response()
         secret = self._stored["secret"] if self._stored else None
         result = parse_request(body, request.headers.get(SIGNATURE_HEADER), secret)
         if isinstance(result, Rejection):
-            if result.status != 200:
+            if result.status != HTTPStatus.OK:
                 self.rejected += 1
-                LOGGER.debug("Rejected a webhook request: %s", result.reason)
+            if result is not PING:
+                LOGGER.debug("Answered a webhook request with %s: %s", result.status, result.reason)
             return result.response()
         self.last_notice = dt_util.utcnow()
         if result.event != EventType.EXERCISE:
@@ -300,7 +325,29 @@ class PolarWebhookManager:
             LOGGER.debug("Ignored a notice for user %s, not signed in here", result.user_id)
         else:
             coordinator.async_receive_notice(result)
-        return web.Response(status=200, text="ok")
+        self._async_count_success()
+        return web.Response(status=HTTPStatus.OK, text="ok")
+
+    @callback
+    def _async_count_failure(self, err: Exception) -> None:
+        """Count a delivery that failed here; after a few in a row push counts as broken."""
+        self.failed += 1
+        self.failed_in_a_row += 1
+        if self.failed_in_a_row == 1:
+            # The type only: the message of an unexpected error may quote the body.
+            LOGGER.warning("Could not handle a Polar webhook delivery (%s)", type(err).__name__)
+        if self.failed_in_a_row == MAX_HANDLER_FAILURES:
+            self._apply_mode(catch_up=False)
+
+    @callback
+    def _async_count_success(self) -> None:
+        """Reset the failure count; push works again if failures had broken it."""
+        broken = self.failed_in_a_row >= MAX_HANDLER_FAILURES
+        self.failed_in_a_row = 0
+        if broken:
+            LOGGER.info("Polar webhook deliveries are handled again")
+            # Notices that failed here were lost: catch up on them.
+            self._apply_mode(catch_up=self.push_ok)
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the webhook's health, without secrets."""
@@ -308,9 +355,11 @@ class PolarWebhookManager:
             "url_kind": self.url_kind,
             "registered": bool(self._stored and self._stored["polar_id"]),
             "active": self.active,
-            "problem": self.problem,
+            "problem": self.push_problem,
             "last_notice": self.last_notice.isoformat() if self.last_notice else None,
             "rejected_requests": self.rejected,
+            "failed_requests": self.failed,
+            "failed_in_a_row": self.failed_in_a_row,
             "accounts": len(self.coordinators),
         }
 

@@ -176,6 +176,8 @@ async def test_diagnostics_redact_secrets(
         "problem": None,
         "last_notice": None,
         "rejected_requests": 0,
+        "failed_requests": 0,
+        "failed_in_a_row": 0,
         "accounts": 1,
     }
     assert diagnostics["account"]["latest_exercise"]["exercise_id"] == "EX0"

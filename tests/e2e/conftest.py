@@ -10,7 +10,7 @@ their logs are attached to the report of a failing test.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,7 +154,15 @@ async def _prepare(stack: Stack) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def configure_hass() -> Callable[[Path], None]:
+    """Return what a test module adds to the config directory before hass starts: nothing."""
+    return lambda config_dir: None
+
+
+@pytest.fixture(scope="module")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, configure_hass: Callable[[Path], None]
+) -> Iterator[Stack]:
     """Run the simulator and an onboarded Home Assistant for one test module."""
     pytest_socket.enable_socket()  # module fixtures run before the per-test socket fixture
     root = tmp_path_factory.mktemp("e2e")
@@ -166,6 +174,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         (config / "configuration.yaml").write_text(e2e_configuration(current.port))
         link_integration(config)
         write_partial_onboarding(config)
+        configure_hass(config)
         current.start_hass()
         try:
             run(_prepare(current))

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from aiohttp import web
+from yarl import URL
 
 from homeassistant.components import webhook
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_time_interval
-from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util, slugify
 from homeassistant.util.aiohttp import MockRequest
@@ -23,8 +24,12 @@ from .accesslink import (
     AccessLinkAuthError,
     AccessLinkClient,
     AccessLinkConflictError,
+    AccessLinkConnectionError,
     AccessLinkError,
+    AccessLinkRateLimitError,
     AccessLinkRequestError,
+    AccessLinkServerError,
+    AccessLinkTimeoutError,
     EventType,
     WebhookInfo,
 )
@@ -55,8 +60,32 @@ MAX_HANDLER_FAILURES = 3
 
 type UrlKind = Literal["cloudhook", "external"]
 type PushProblem = Literal[
-    "no_url", "ping_failed", "client_rejected", "unreachable", "delivery_failed"
+    "no_url",
+    "ping_failed",
+    "client_rejected",
+    "unreachable",
+    "taken",
+    "polar_unavailable",
+    "delivery_failed",
 ]
+# Polar failing for a while: polled meanwhile and retried, but nothing for the user to fix.
+TRANSIENT_ERRORS = (
+    AccessLinkTimeoutError,
+    AccessLinkConnectionError,
+    AccessLinkServerError,
+    AccessLinkRateLimitError,
+)
+RETRY_FIRST = timedelta(minutes=1)
+RETRY_MAX = timedelta(hours=1)
+
+
+class WebhookTakenError(Exception):
+    """The webhook at Polar belongs to another Home Assistant signed in with the client."""
+
+    def __init__(self, url: str) -> None:
+        """Keep only the other instance's address, not its webhook id."""
+        super().__init__("the Polar webhook points at another Home Assistant")
+        self.origin = str(URL(url).origin()) if URL(url).absolute else "-"
 
 
 class StoredWebhook(TypedDict):
@@ -81,6 +110,7 @@ class PolarWebhookManager:
         self.url: str | None = None
         self.active: bool | None = None
         self.problem: PushProblem | None = None
+        self.other_origin: str | None = None
         self.last_notice: datetime | None = None
         self.rejected = 0
         self.failed = 0
@@ -93,6 +123,9 @@ class PolarWebhookManager:
         self._ensured = False
         self._unsub_health: CALLBACK_TYPE | None = None
         self._unsub_cloud: CALLBACK_TYPE | None = None
+        self._unsub_retry: CALLBACK_TYPE | None = None
+        self._retries = 0
+        self._take_over = False
 
     @property
     def push_ok(self) -> bool:
@@ -147,10 +180,10 @@ class PolarWebhookManager:
     def async_stop(self) -> None:
         """Stop answering for the webhook; Polar keeps it for the next start."""
         webhook.async_unregister(self.hass, self.webhook_id)
-        for unsub in (self._unsub_health, self._unsub_cloud):
+        for unsub in (self._unsub_health, self._unsub_cloud, self._unsub_retry):
             if unsub:
                 unsub()
-        self._unsub_health = self._unsub_cloud = None
+        self._unsub_health = self._unsub_cloud = self._unsub_retry = None
 
     async def _async_health_check(self, _now: datetime | None = None) -> None:
         """Re-check the webhook at Polar."""
@@ -175,6 +208,15 @@ class PolarWebhookManager:
             self._ensured = True
             self._apply_mode(catch_up=catch_up)
 
+    async def async_take_over(self) -> bool:
+        """Replace another Home Assistant's webhook at Polar with ours; return if push works."""
+        self._take_over = True
+        try:
+            await self.async_ensure(force=True)
+        finally:
+            self._take_over = False
+        return self.push_ok
+
     async def _async_choose_url(self) -> str:
         """Return a cloudhook with an active subscription, else the external URL."""
         stored = self._state
@@ -198,6 +240,7 @@ class PolarWebhookManager:
             hooks = await self.client.list_webhooks()
             hook = hooks[0] if hooks else None
             if hook and (hook.id != stored["polar_id"] or not stored["secret"]):
+                self._check_not_taken(hook, url)
                 LOGGER.info("Recreating the Polar webhook, its signing secret is not known here")
                 await self.client.delete_webhook(hook.id)
                 hook = None
@@ -206,6 +249,12 @@ class PolarWebhookManager:
                 changed = True
             else:
                 changed = await self._async_update(hook, url)
+        except WebhookTakenError as err:
+            self.other_origin = err.origin
+            self._set_problem("taken", err)
+        except TRANSIENT_ERRORS as err:
+            self._set_problem("polar_unavailable", err)
+            self._schedule_retry(err)
         except AccessLinkRequestError as err:
             ping = err.error_type == PING_FAILED
             self._set_problem("ping_failed" if ping else "unreachable", err)
@@ -217,8 +266,25 @@ class PolarWebhookManager:
             if self.problem is not None:
                 LOGGER.info("Polar pushes to Home Assistant again")
             self.problem = None
+            self.other_origin = None
             return changed
         return False
+
+    def _check_not_taken(self, hook: WebhookInfo, url: str) -> None:
+        """Raise when a webhook this instance did not create points at another instance."""
+        if self._take_over or self._is_own_url(hook.url, url):
+            return
+        raise WebhookTakenError(hook.url)
+
+    def _is_own_url(self, hook_url: str, url: str) -> bool:
+        """Return whether hook_url reaches this instance, even with a webhook id since lost."""
+        if hook_url in (url, self._state["cloudhook_url"]):
+            return True
+        try:
+            base = get_url(self.hass, allow_internal=False, prefer_external=True)
+        except NoURLAvailableError:
+            return False
+        return hook_url.startswith(f"{base}/api/webhook/")
 
     async def _async_create(self, url: str) -> None:
         """Create the webhook at Polar and keep its secret."""
@@ -228,6 +294,7 @@ class PolarWebhookManager:
         except AccessLinkConflictError:
             # Created elsewhere since it was listed: its secret is unknown here, so replace it.
             for hook in await self.client.list_webhooks():
+                self._check_not_taken(hook, url)
                 await self.client.delete_webhook(hook.id)
             created = await self.client.create_webhook(url, SUBSCRIBED_EVENTS)
         stored["polar_id"] = created.id
@@ -257,12 +324,49 @@ class PolarWebhookManager:
         self.active = False
 
     @callback
+    def _schedule_retry(self, err: Exception) -> None:
+        """Check again soon after a transient error, waiting longer each time."""
+        delay = min(RETRY_FIRST * 2**self._retries, RETRY_MAX)
+        if isinstance(err, AccessLinkRateLimitError):
+            delay = min(max(delay, timedelta(seconds=err.retry_after)), RETRY_MAX)
+        self._retries += 1
+        self._cancel_retry()
+        self._unsub_retry = async_call_later(self.hass, delay, self._async_retry)
+
+    @callback
+    def _cancel_retry(self) -> None:
+        """Cancel a pending retry."""
+        if self._unsub_retry:
+            self._unsub_retry()
+            self._unsub_retry = None
+
+    async def _async_retry(self, _now: datetime) -> None:
+        """Retry the registration after a transient error."""
+        self._unsub_retry = None
+        await self.async_ensure(force=True)
+
+    @callback
     def _apply_mode(self, *, catch_up: bool) -> None:
         """Switch the accounts between push and polling, and raise or clear the repair issue."""
         issue_id = f"{ISSUE_PUSH}_{slugify(self.client_id)}"
+        if self.problem != "polar_unavailable":
+            self._cancel_retry()
+            self._retries = 0
         if self.push_ok:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-        else:
+        elif self.problem == "taken":
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                data={"client_id": self.client_id},
+                is_fixable=True,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="push_taken",
+                translation_placeholders={"other": self.other_origin or "-"},
+            )
+        elif self.problem != "polar_unavailable":
+            # For the user to fix; Polar failing a while raises none and keeps an earlier one.
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,

@@ -240,6 +240,7 @@ async def polar_api(
     registered_urls: list[str] = []
     hooks: list[dict[str, Any]] = []
     aioclient_mock.registered_urls = registered_urls  # type: ignore[attr-defined]
+    aioclient_mock.hooks = hooks  # type: ignore[attr-defined]
 
     async def list_exercises(method: str, url: URL, data: Any) -> Any:
         return AiohttpClientMockResponse(method, url, json=list(exercises))

@@ -90,7 +90,7 @@ async def test_no_external_url_falls_back_to_polling(
     [
         (("post", "/v3/webhooks"), 400, PING_FAILED, "push_ping_failed"),
         (("post", "/v3/webhooks"), 400, {"status": 400}, "push_unreachable"),
-        (("get", "/v3/webhooks"), 500, {"status": 500}, "push_unreachable"),
+        (("get", "/v3/webhooks"), 404, {"status": 404}, "push_unreachable"),
         (("get", "/v3/webhooks"), 401, {"status": 401}, "push_client_rejected"),
     ],
 )
@@ -123,9 +123,12 @@ async def test_existing_webhook_with_unknown_secret_is_recreated(
     polar_api: AiohttpClientMocker,
     config_entry: MockConfigEntry,
 ) -> None:
-    """A webhook made elsewhere has a secret we never saw: delete and create it again."""
+    """A webhook at our own address whose secret we lost: delete and create it again."""
     replace_route(
-        polar_api, "get", f"{API}/v3/webhooks", json=hook_at_polar("https://old.example.com")
+        polar_api,
+        "get",
+        f"{API}/v3/webhooks",
+        json=hook_at_polar("https://ha.example.com/api/webhook/from-lost-storage"),
     )
     await setup_entry(hass, config_entry)
     assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import importlib
 import sys
 from types import ModuleType
 from typing import Any
@@ -16,6 +17,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
+import homeassistant.components
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -186,10 +188,23 @@ async def test_diagnostics_redact_secrets(
     assert diagnostics["account"]["latest_exercise"]["exercise_id"] == "EX0"
 
 
-@pytest.fixture
-def fake_cloud(hass: HomeAssistant) -> ModuleType:
-    """Stand in for Home Assistant Cloud with an active subscription."""
-    module = ModuleType("homeassistant.components.cloud")
+@pytest.fixture(params=["cloud not imported", "cloud imported"])
+def fake_cloud(
+    hass: HomeAssistant, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> ModuleType:
+    """Stand in for Home Assistant Cloud with an active subscription.
+
+    Whether something imported the real cloud component earlier must not matter: `from
+    homeassistant.components import cloud` reads the package's attribute before sys.modules,
+    so the stand-in replaces both.
+    """
+    name = "homeassistant.components.cloud"
+    if request.param == "cloud imported":
+        importlib.import_module(name)
+    else:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+        monkeypatch.delattr(homeassistant.components, "cloud", raising=False)
+    module = ModuleType(name)
 
     class CloudNotAvailable(Exception):  # noqa: N818 - the cloud component's name
         """The cloud's error."""
@@ -207,14 +222,10 @@ def fake_cloud(hass: HomeAssistant) -> ModuleType:
         return lambda: module.listeners.remove(listener)  # type: ignore[attr-defined]
 
     module.async_listen_connection_change = listen  # type: ignore[attr-defined]
-    previous = sys.modules.get(module.__name__)
-    sys.modules[module.__name__] = module
+    monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(homeassistant.components, "cloud", module, raising=False)
     hass.config.components.add("cloud")
-    yield module
-    if previous is None:
-        del sys.modules[module.__name__]
-    else:
-        sys.modules[module.__name__] = previous
+    return module
 
 
 async def test_cloudhook_is_used_and_deleted_with_the_last_account(

@@ -24,6 +24,7 @@ from .data import (
     new_hash_id,
     parse_iso_duration,
     rng_for,
+    workout_end,
 )
 from .errors import ApiError
 from .faults import Faults
@@ -392,6 +393,7 @@ class Simulator:
             sport=sport,
             duration_s=duration_s,
             distance_m=float(distance) if distance is not None else None,
+            not_before=self._last_workout_end(user_id),
         )
         summary.update(fields)
         if sport is not None and sport not in SPORTS:
@@ -405,6 +407,15 @@ class Simulator:
         if push:
             result = self.notify("EXERCISE", user_id, entity_id=exercise_id)
         return exercise, result
+
+    def _last_workout_end(self, user_id: int) -> float | None:
+        """Return when the user's latest workout ended (UTC seconds), if any is readable."""
+        ends = [
+            end
+            for exercise in self.state.exercises.values()
+            if exercise.user_id == user_id and (end := workout_end(exercise.summary)) is not None
+        ]
+        return max(ends, default=None)
 
     def _day(self, value: object | None) -> date:
         """Parse a date argument (default: today, simulated)."""

@@ -135,6 +135,19 @@ def load_interpretation(load: float) -> str:
     return "VERY_HIGH"
 
 
+def workout_end(summary: dict[str, Any]) -> float | None:
+    """Return when an exercise ended (UTC seconds), or None when its fields do not tell."""
+    try:
+        local = datetime.fromisoformat(str(summary["start_time"])).replace(tzinfo=UTC)
+        offset = int(summary.get("start_time_utc_offset", 0))
+    except KeyError, TypeError, ValueError:
+        return None
+    duration = parse_iso_duration(str(summary.get("duration", "")))
+    if duration is None:
+        return None
+    return local.timestamp() - offset * 60 + duration
+
+
 def generate_exercise(
     rng: random.Random,
     user: User,
@@ -145,8 +158,13 @@ def generate_exercise(
     sport: str | None = None,
     duration_s: float | None = None,
     distance_m: float | None = None,
+    not_before: float | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Return (summary, samples, zones, route) of a workout that has just ended."""
+    """Return (summary, samples, zones, route) of a workout that has just ended.
+
+    It ends now, unless it would then start before not_before (the end of the user's previous
+    workout): then it starts there, so a person's workouts follow each other.
+    """
     sport = sport or pick_sport(rng)
     spec = SPORTS.get(sport, SPORTS["OTHER"])
     today = datetime.fromtimestamp(now, UTC).date()
@@ -165,8 +183,9 @@ def generate_exercise(
     load = round(trimp(minutes, hr_avg, hr_rest, hr_max), 2)
     fat = round(max(10.0, 75 - 60 * intensity + rng.uniform(-4, 4)))
     protein = rng.randint(1, 3)
-    end = now - rng.randint(60, 600)
-    start_utc = end - duration_s
+    start_utc = now - duration_s
+    if not_before is not None:
+        start_utc = max(start_utc, not_before)
     offset = user.utc_offset_minutes
     start_local = datetime.fromtimestamp(start_utc, UTC) + timedelta(minutes=offset)
     summary: dict[str, Any] = {

@@ -139,6 +139,13 @@ def _raise_interrupt(_signum: int, _frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt
 
 
+def write_default_includes(config_dir: Path) -> None:
+    """Create what the UI saves automations, scripts and scenes in, as a new Home Assistant does."""
+    for name, default in (("automations.yaml", "[]"), ("scripts.yaml", ""), ("scenes.yaml", "")):
+        if not (path := config_dir / name).exists():
+            path.write_text(default, encoding="utf-8")
+
+
 def run() -> int:
     """Start both, prepare them, and keep them running until Ctrl-C."""
     for name, port, var in (("Home Assistant", HA_PORT, "POLAR_FLOW_DEV_HA_PORT"),
@@ -149,6 +156,7 @@ def run() -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with `&`
     link_integration(CONFIG)
+    write_default_includes(CONFIG)
     if write_partial_onboarding(CONFIG):
         say("fresh config/.storage: onboarding will create the dev user")
     write_http_config(CONFIG, HA_PORT)

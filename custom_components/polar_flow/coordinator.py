@@ -37,7 +37,6 @@ STORAGE_VERSION = 1
 SEEN_RETENTION = 45 * 24 * 3600
 FETCH_ATTEMPTS = 4
 FETCH_CONCURRENCY = 4
-ENTITY_COOLDOWN = 1.0
 BACKOFF_INITIAL = 2.0
 BACKOFF_MAX = 60.0
 
@@ -97,14 +96,9 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         self._retry_unsub: CALLBACK_TYPE | None = None
         self._dirty = False
         self._fetch_slots = asyncio.Semaphore(FETCH_CONCURRENCY)
-        self._cooldown_unsub: CALLBACK_TYPE | None = None
-        self._entities_stale = False
         self._started = False
         self._held: list[Exercise] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._cooldown_job = HassJob(
-            self._async_cooldown_over, f"{DOMAIN} entity cooldown", cancel_on_shutdown=True
-        )
         self._catch_up_job = HassJob(
             self._async_catch_up, f"{DOMAIN} catch-up", cancel_on_shutdown=True
         )
@@ -136,11 +130,10 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
 
     @callback
     def async_cancel_timers(self) -> None:
-        """Cancel a scheduled catch-up and a pending entity update."""
-        for unsub in (self._retry_unsub, self._cooldown_unsub):
-            if unsub:
-                unsub()
-        self._retry_unsub = self._cooldown_unsub = None
+        """Cancel a scheduled catch-up."""
+        if self._retry_unsub:
+            self._retry_unsub()
+        self._retry_unsub = None
 
     @callback
     def async_add_exercise_listener(self, listener: ExerciseListener) -> CALLBACK_TYPE:
@@ -255,27 +248,9 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         if not self._started:
             self._held.append(exercise)
             return
-        # Not async_set_updated_data: that re-arms the timer, and a steady stream of pushes
-        # would postpone the reconcile that catches lost notices for ever.
-        self.data = self._publish(exercise, self.data)
-        self._async_update_entities()
-
-    @callback
-    def _async_update_entities(self) -> None:
-        """Update the sensors now, and during a burst at most once per cooldown."""
-        if self._cooldown_unsub is not None:
-            self._entities_stale = True
-            return
-        self.async_update_listeners()
-        self._cooldown_unsub = async_call_later(self.hass, ENTITY_COOLDOWN, self._cooldown_job)
-
-    @callback
-    def _async_cooldown_over(self, _now: Any) -> None:
-        """Write what a burst left stale."""
-        self._cooldown_unsub = None
-        if self._entities_stale:
-            self._entities_stale = False
-            self._async_update_entities()
+        # _publish writes the sensors itself. Not async_set_updated_data: that re-arms the
+        # timer, and a steady stream of pushes would postpone the reconcile for ever.
+        self._publish(exercise, self.data)
 
     async def _async_fetch(self, notice: Notice) -> Exercise | None:
         """Fetch with bounded exponential backoff; what still fails is left to catch-up."""
@@ -332,10 +307,19 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
     def _publish(
         self, exercise: Exercise, latest: ExerciseSummary | None
     ) -> ExerciseSummary | None:
-        """Fire the bus event and the listeners for one new exercise; return the newest summary."""
+        """Publish one new exercise and return the newest summary.
+
+        The sensors show the newest exercise before anything announces it, so an automation
+        triggered by the event and conditioned on a sensor sees the exercise that triggered it.
+        """
         summary = ExerciseSummary.from_exercise(exercise)
         self._remember(exercise.id)
         self.stats.published += 1
+        if latest is None or _newer(summary, latest):
+            latest = summary
+            self.data = summary
+            self.async_update_listeners()
+        self._save(latest)
         self.hass.bus.async_fire(
             EVENT_EXERCISE,
             {
@@ -347,9 +331,6 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         )
         for listener in list(self._exercise_listeners):
             listener(summary)
-        if latest is None or _newer(summary, latest):
-            latest = summary
-        self._save(latest)
         return latest
 
     def _remember(self, exercise_id: str) -> None:

@@ -86,9 +86,15 @@ SENSORS: tuple[PolarFlowSensorEntityDescription, ...] = (
         key="last_exercise_training_load",
         translation_key="last_exercise_training_load",
         suggested_display_precision=0,
-        value_fn=lambda summary: summary.training_load,
+        # Unitless, so the frontend shows the state unformatted: round it here.
+        value_fn=lambda summary: _whole(summary.training_load),
     ),
 )
+
+
+def _whole(value: float | None) -> int | None:
+    """Return value rounded to a whole number."""
+    return None if value is None else round(value)
 
 
 async def async_setup_entry(

@@ -8,10 +8,15 @@ import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from yarl import URL
 
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers.translation import async_get_translations
 
 from custom_components.polar_flow.const import DOMAIN
 
@@ -229,3 +234,52 @@ async def test_credentials_dialog_names_the_redirect_url(
         "admin_url": "https://admin.polaraccesslink.com",
         "redirect_url": redirect_url,
     }
+
+
+async def shown_abort(hass: HomeAssistant, result: dict[str, Any], language: str) -> str:
+    """Return the text the frontend shows for an abort, in language."""
+    domain = result.get("translation_domain") or result["handler"]
+    translations = await async_get_translations(hass, language, "config", [domain])
+    return translations.get(f"component.{domain}.config.abort.{result['reason']}", "")
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+async def test_wrong_client_secret_says_where_to_fix_it(
+    hass: HomeAssistant, http_client: Any, aioclient_mock: AiohttpClientMocker, language: str
+) -> None:
+    """Polar refusing the client secret names the place to check it and how to change it here."""
+    aioclient_mock.post(TOKEN_URL, status=401, json={"error": "invalid_client"})
+    result = await start_and_authorize(hass, http_client)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_unauthorized"
+    text = await shown_abort(hass, result, language)
+    assert "admin.polaraccesslink.com" in text
+    assert "{" not in text
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "approve"), ("fi", "hyväksy")])
+async def test_denied_access_says_to_sign_in_and_approve(
+    hass: HomeAssistant, http_client: Any, language: str, words: str
+) -> None:
+    """Denying on Polar's page tells the user to sign in again and approve."""
+    result = await start_and_authorize(hass, http_client, error=True)
+    assert result["reason"] == "user_rejected_authorize"
+    text = await shown_abort(hass, result, language)
+    assert words in text.lower()
+    assert "{error}" in text
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+async def test_credentials_picker_has_a_label(hass: HomeAssistant, language: str) -> None:
+    """With two application credentials the picker's field has a translated label."""
+    await async_import_client_credential(
+        hass, DOMAIN, ClientCredential("second-client", "second-secret"), "second"
+    )
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "pick_implementation"
+    assert list(result["data_schema"].schema) == ["implementation"]
+    translations = await async_get_translations(hass, language, "config", [DOMAIN])
+    step = f"component.{DOMAIN}.config.step.pick_implementation"
+    assert translations.get(f"{step}.data.implementation")
+    assert translations.get(f"{step}.data_description.implementation")

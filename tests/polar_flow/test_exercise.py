@@ -127,7 +127,7 @@ async def test_exercise_notice_publishes_everywhere(
         "calories": "530",
         "average_heart_rate": "148",
         "maximum_heart_rate": "176",
-        "training_load": "95.5",
+        "training_load": "96",
     }
     assert {key: hass.states.get(f"{SENSOR_PREFIX}_{key}").state for key in expected} == expected
     assert requests_to(polar_api, "GET", "/v3/exercises/EX1") == 1

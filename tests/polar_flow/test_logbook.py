@@ -1,4 +1,4 @@
-"""The logbook describes each exercise in words."""
+"""The logbook shows one line per workout, with the integration's icon, in the user's language."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.icon import async_get_icons
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
-from custom_components.polar_flow.const import DOMAIN, EVENT_EXERCISE
+from custom_components.polar_flow.const import DOMAIN
+
+from .conftest import PostWebhook, notice_json
+
+EVENT_ENTITY = "event.alice_runner_exercise"
 
 
 @pytest.fixture(autouse=True)
@@ -24,34 +29,40 @@ async def auto_enable_custom_integrations(
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"sport": "RUNNING", "duration": 2530.0}, "finished a 42-minute run"),
-        (
-            {"sport": "CROSS_COUNTRY_SKIING", "duration": 3600},
-            "finished a 60-minute ski",
-        ),
-        ({"sport": None, "duration": None}, "finished a workout"),
-    ],
+    ("language", "text"), [("en", "Exercise finished"), ("fi", "Harjoitus päättyi")]
 )
-async def test_exercise_in_logbook(
+async def test_one_logbook_line_per_workout(
     hass: HomeAssistant,
     recorder_mock: Any,
     hass_ws_client: Any,
     setup_integration: MockConfigEntry,
-    device_registry: dr.DeviceRegistry,
-    data: dict[str, Any],
-    message: str,
+    post_webhook: PostWebhook,
+    language: str,
+    text: str,
 ) -> None:
-    """The logbook names the account and says what it finished."""
-    (device,) = dr.async_entries_for_config_entry(device_registry, setup_integration.entry_id)
+    """Each workout is one line: the event entity's, which the frontend words and decorates."""
+    hass.config.language = language
     start = dt_util.utcnow()
-    hass.bus.async_fire(EVENT_EXERCISE, {"device_id": device.id, "exercise_id": "EX1", **data})
-    await hass.async_block_till_done()
+    for exercise_id in ("EX1", "EX2"):
+        await post_webhook(notice_json(exercise_id))
+        await hass.async_block_till_done(wait_background_tasks=True)
     await hass.async_add_executor_job(recorder_mock.block_till_done)
 
     client = await hass_ws_client()
     await client.send_json({"id": 1, "type": "logbook/get_events", "start_time": start.isoformat()})
     response = await client.receive_json()
-    entries = [entry for entry in response["result"] if entry.get("domain") == DOMAIN]
-    assert entries == [{**entries[0], "name": "Alice Runner", "message": message}]
+    ours = [
+        entry
+        for entry in response["result"]
+        if entry.get("domain") == DOMAIN or entry.get("entity_id", "").startswith("event.")
+    ]
+    assert [(entry.get("entity_id"), entry.get("attributes")) for entry in ours] == [
+        (EVENT_ENTITY, {"event_type": "exercise"}),
+        (EVENT_ENTITY, {"event_type": "exercise"}),
+    ]
+    # The frontend shows the translated event type and the entity's icon.
+    translations = await async_get_translations(hass, language, "entity", [DOMAIN])
+    key = f"component.{DOMAIN}.entity.event.exercise.state_attributes.event_type.state.exercise"
+    assert translations[key] == text
+    icons = await async_get_icons(hass, "entity", [DOMAIN])
+    assert icons[DOMAIN]["event"]["exercise"]["default"].startswith("mdi:")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 import gzip
+import itertools
 from typing import Any
 
 import pytest
@@ -210,3 +212,38 @@ async def test_range_validation(sim: Sim, query: str) -> None:
     world = await sim.world()
     await sim.ctl("POST", "/_sim/clock", {"set": "2026-03-01T12:00:00+00:00"})
     await _get(sim, world, f"/v3/users/activities?{query}", 400)
+
+
+def _span(ex: dict[str, Any]) -> tuple[datetime, datetime]:
+    """Return the start and end (UTC) of an exercise."""
+    start = datetime.fromisoformat(ex["start_time"]).replace(tzinfo=UTC)
+    start -= timedelta(minutes=ex["start_time_utc_offset"])
+    seconds = parse_iso_duration(ex["duration"])
+    assert seconds is not None
+    return start, start + timedelta(seconds=seconds)
+
+
+async def test_workouts_follow_each_other(sim: Sim) -> None:
+    """A workout ends now; one made before the previous could have ended follows it."""
+    world = await sim.world()
+    spans = []
+    for sport, minutes in (("RUNNING", 60), ("CYCLING", 90), ("WALKING", 30)):
+        made = await sim.ctl(
+            "POST",
+            f"/_sim/users/{world.user_id}/exercises",
+            {"sport": sport, "duration": minutes * 60, "push": False},
+        )
+        spans.append(_span(made["exercise"]))
+        uploaded = datetime.fromisoformat(made["exercise"]["upload_time"])
+        if len(spans) == 1:
+            assert abs(spans[0][1] - uploaded) < timedelta(seconds=1)
+    for (_, previous_end), (start, _) in itertools.pairwise(spans):
+        assert start >= previous_end - timedelta(seconds=1)
+
+    await sim.ctl("POST", "/_sim/clock", {"advance": 6 * 3600})
+    made = await sim.ctl(
+        "POST", f"/_sim/users/{world.user_id}/exercises", {"duration": 1800, "push": False}
+    )
+    start, end = _span(made["exercise"])
+    assert abs(end - datetime.fromisoformat(made["exercise"]["upload_time"])) < timedelta(seconds=1)
+    assert start > spans[-1][1]

@@ -250,6 +250,8 @@ async def polar_api(
     aioclient_mock.get(f"{API}/v3/webhooks", side_effect=list_webhooks)
     aioclient_mock.post(f"{API}/v3/webhooks", side_effect=create_webhook)
     aioclient_mock.delete(f"{API}/v3/webhooks/{POLAR_WEBHOOK_ID}", side_effect=delete_webhook)
+    for user_id in (USER_ID, OTHER_USER_ID):
+        aioclient_mock.delete(f"{API}/v3/users/{user_id}", status=204)
     return aioclient_mock
 
 

@@ -15,7 +15,16 @@ from homeassistant.helpers import config_entry_oauth2_flow
 
 from custom_components.polar_flow.const import DOMAIN
 
-from .conftest import ACCESS_TOKEN, API, CLIENT_ID, OTHER_USER_ID, USER_ID, make_entry, sent_json
+from .conftest import (
+    ACCESS_TOKEN,
+    API,
+    CLIENT_ID,
+    OTHER_USER_ID,
+    USER_ID,
+    make_entry,
+    requests_to,
+    sent_json,
+)
 
 AUTHORIZE_URL = "https://flow.polar.com/oauth2/authorization"
 TOKEN_URL = "https://polarremote.com/v2/oauth2/token"
@@ -229,3 +238,24 @@ async def test_credentials_dialog_names_the_redirect_url(
         "admin_url": "https://admin.polaraccesslink.com",
         "redirect_url": redirect_url,
     }
+
+
+async def test_sign_in_again_after_removal(
+    hass: HomeAssistant,
+    http_client: Any,
+    setup_integration: Any,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A removed account, deregistered at Polar, is registered anew when added again."""
+    assert await hass.config_entries.async_remove(setup_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(aioclient_mock, "DELETE", f"/v3/users/{USER_ID}") == 1
+    aioclient_mock.post(TOKEN_URL, json=token_response())
+    aioclient_mock.post(f"{API}/v3/users", json=USER_INFO)
+
+    result = await start_and_authorize(hass, http_client)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert requests_to(aioclient_mock, "POST", "/v3/users") == 1
+    assert result["result"].state is ConfigEntryState.LOADED

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from aiohttp import ClientConnectionError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -15,6 +17,7 @@ from homeassistant.helpers import device_registry as dr
 from custom_components.polar_flow.const import DOMAIN, EVENT_EXERCISE
 
 from .conftest import (
+    ACCESS_TOKEN,
     API,
     OTHER_USER_ID,
     POLAR_WEBHOOK_ID,
@@ -22,8 +25,18 @@ from .conftest import (
     PostWebhook,
     make_entry,
     notice_json,
+    replace_route,
     requests_to,
 )
+
+
+def warnings_of_polar_flow(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the warnings and errors the integration logged."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING and record.name.startswith("custom_components")
+    ]
 
 
 async def test_setup_and_unload(
@@ -152,9 +165,100 @@ async def test_remove_without_credentials(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     caplog.clear()  # Home Assistant's own word on the failed setup is not ours to judge
+    aioclient_mock.delete(f"{API}/v3/users/{USER_ID}", status=204)
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.config_entries.async_entries(DOMAIN) == []
     assert "could not be deleted at Polar" in caplog.text
     assert "Traceback" not in caplog.text
-    assert aioclient_mock.call_count == 0
+    # The user's own token still deregisters the account; nothing else is asked of Polar.
+    assert [(call[0], str(call[1])) for call in aioclient_mock.mock_calls] == [
+        ("DELETE", f"{API}/v3/users/{USER_ID}")
+    ]
+
+
+async def test_remove_deregisters_the_user_at_polar(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Removing an account deregisters it with its own token, so Polar stops pushing for it."""
+    polar_api.mock_calls.clear()
+    assert await hass.config_entries.async_remove(setup_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    (deregister,) = [
+        call
+        for call in polar_api.mock_calls
+        if call[0] == "DELETE" and str(call[1]) == f"{API}/v3/users/{USER_ID}"
+    ]
+    assert deregister[3]["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+    assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 1
+    assert warnings_of_polar_flow(caplog) == []
+
+
+async def test_remove_deregisters_only_the_removed_user(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, polar_api: AiohttpClientMocker
+) -> None:
+    """Another account of the same client stays registered, and so does the webhook."""
+    second = make_entry(OTHER_USER_ID, "Bob")
+    second.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(second.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    polar_api.mock_calls.clear()
+
+    assert await hass.config_entries.async_remove(second.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "DELETE", f"/v3/users/{OTHER_USER_ID}") == 1
+    assert requests_to(polar_api, "DELETE", f"/v3/users/{USER_ID}") == 0
+    assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 0
+    assert setup_integration.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 500, "json": {"status": 500}},
+        {"status": 429, "json": {"status": 429}},
+        {"exc": TimeoutError()},
+        {"exc": ClientConnectionError("connection refused")},
+    ],
+)
+async def test_remove_with_polar_unreachable(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
+    answer: dict[str, Any],
+) -> None:
+    """Polar failing the deregistration is one warning; the removal and webhook deletion go on."""
+    replace_route(polar_api, "delete", f"{API}/v3/users/{USER_ID}", **answer)
+    assert await hass.config_entries.async_remove(setup_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    assert requests_to(polar_api, "DELETE", f"/v3/users/{USER_ID}") == 1
+    assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 1
+    (warning,) = warnings_of_polar_flow(caplog)
+    assert "deregister" in warning
+    assert ACCESS_TOKEN not in caplog.text
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+async def test_remove_when_polar_already_forgot_the_user(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+) -> None:
+    """A revoked token or an unknown user means nothing is left to end: no warning."""
+    replace_route(
+        polar_api, "delete", f"{API}/v3/users/{USER_ID}", status=status, json={"status": status}
+    )
+    assert await hass.config_entries.async_remove(setup_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    assert requests_to(polar_api, "DELETE", f"/v3/users/{USER_ID}") == 1
+    assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 1
+    assert warnings_of_polar_flow(caplog) == []

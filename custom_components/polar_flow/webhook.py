@@ -78,7 +78,7 @@ class PolarWebhookManager:
         self.last_notice: datetime | None = None
         self.rejected = 0
         self._store: Store[StoredWebhook] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.webhook_{slugify(client_id)}"
+            hass, STORAGE_VERSION, f"{DOMAIN}.webhook_{slugify(client_id)}", private=True
         )
         self._stored: StoredWebhook | None = None
         self._lock = asyncio.Lock()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+import stat
 from typing import Any
+from unittest.mock import patch
 
 from aiohttp import ClientConnectionError
 import pytest
@@ -13,6 +16,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.storage import Store
 
 from custom_components.polar_flow.const import DOMAIN, EVENT_EXERCISE
 
@@ -21,6 +25,7 @@ from .conftest import (
     API,
     OTHER_USER_ID,
     POLAR_WEBHOOK_ID,
+    SIGNING_SECRET,
     USER_ID,
     PostWebhook,
     make_entry,
@@ -262,3 +267,28 @@ async def test_remove_when_polar_already_forgot_the_user(
     assert requests_to(polar_api, "DELETE", f"/v3/users/{USER_ID}") == 1
     assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 1
     assert warnings_of_polar_flow(caplog) == []
+
+
+async def test_webhook_secret_file_is_private(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    polar_api: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    tmp_path: Path,
+) -> None:
+    """The file holding Polar's signing secret is readable by its owner only."""
+    # The test harness keeps storage in memory; write real files, as Home Assistant does.
+    hass.config.config_dir = str(tmp_path)
+
+    async def write_file(store: Store[Any], data: dict[str, Any]) -> None:
+        await hass.async_add_executor_job(store._write_data, data)
+
+    with patch.object(Store, "_async_write_data", write_file):
+        config_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await hass.config_entries.async_unload(config_entry.entry_id)
+
+    (path,) = (tmp_path / ".storage").glob("polar_flow.webhook_*")
+    assert SIGNING_SECRET in path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -24,6 +24,7 @@ from homeassistant.components.application_credentials import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 
 from custom_components.polar_flow.const import DOMAIN
@@ -141,6 +142,15 @@ def requests_to(aioclient_mock: AiohttpClientMocker, method: str, path: str) -> 
         for call_method, url, *_ in aioclient_mock.mock_calls
         if call_method == method and URL(str(url)).path == path
     )
+
+
+async def enable_entities(hass: HomeAssistant, entry: MockConfigEntry, *entity_ids: str) -> None:
+    """Enable entities that are disabled by default, as a user does, and reload the entry."""
+    registry = er.async_get(hass)
+    for entity_id in entity_ids:
+        registry.async_update_entity(entity_id, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 @pytest.fixture

@@ -112,14 +112,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -
     return True
 
 
-async def _async_deregister_user(hass: HomeAssistant, entry: PolarFlowConfigEntry) -> None:
+async def _async_deregister_user(hass: HomeAssistant, token: str, user_id: int) -> None:
     """Deregister the account at Polar, which stops its pushes and revokes its token."""
-    token = entry.data.get("token", {}).get("access_token")
-    if entry.unique_id is None or not token:
-        return
     client = AccessLinkClient(async_get_clientsession(hass), api_url=api_url())
     try:
-        await client.delete_user(token, int(entry.unique_id))
+        await client.delete_user(token, user_id)
     except (AccessLinkAuthError, AccessLinkConsentError, AccessLinkNotFoundError) as err:
         LOGGER.debug("The removed Polar account was no longer registered: %s", err)
     except AccessLinkError as err:
@@ -132,9 +129,10 @@ async def _async_deregister_user(hass: HomeAssistant, entry: PolarFlowConfigEntr
 
 async def async_remove_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -> None:
     """Deregister a removed account at Polar and forget it; the last one deletes the webhook."""
-    await _async_deregister_user(hass, entry)
     if entry.unique_id is not None:
-        await async_remove_account_storage(hass, int(entry.unique_id))
+        user_id = int(entry.unique_id)
+        await _async_deregister_user(hass, entry.data["token"]["access_token"], user_id)
+        await async_remove_account_storage(hass, user_id)
         ir.async_delete_issue(hass, DOMAIN, f"consents_{entry.unique_id}")
     auth = entry.data.get("auth_implementation")
     if any(

@@ -12,6 +12,7 @@ from yarl import URL
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_entry_oauth2_flow
 
 from custom_components.polar_flow.const import DOMAIN
@@ -346,3 +347,28 @@ async def test_sign_in_again_after_removal(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert requests_to(aioclient_mock, "POST", "/v3/users") == 1
     assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_token_answer_not_json(
+    hass: HomeAssistant, http_client: Any, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A token answer that is not JSON aborts the sign-in; nothing is registered."""
+    aioclient_mock.post(TOKEN_URL, text="<html>maintenance</html>")
+    result = await start_and_authorize(hass, http_client)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_failed"
+    assert not any(str(c[1]).startswith(API) for c in aioclient_mock.mock_calls)
+
+
+async def test_token_is_never_refreshed(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Polar issues no refresh token: a refresh asks to sign in again and sends nothing."""
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    implementation = await config_entry_oauth2_flow.async_get_config_entry_implementation(
+        hass, entry
+    )
+    with pytest.raises(ConfigEntryAuthFailed):
+        await implementation.async_refresh_token(entry.data["token"])
+    assert aioclient_mock.call_count == 0

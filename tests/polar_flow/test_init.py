@@ -292,3 +292,16 @@ async def test_webhook_secret_file_is_private(
     (path,) = (tmp_path / ".storage").glob("polar_flow.webhook_*")
     assert SIGNING_SECRET in path.read_text()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_remove_entry_without_account_id(
+    hass: HomeAssistant, setup_credentials: None, polar_api: AiohttpClientMocker
+) -> None:
+    """An entry that never knew its Polar user is removed; only the unused webhook is deleted."""
+    entry = MockConfigEntry(domain=DOMAIN, title="Alice Runner", data=make_entry().data)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    assert requests_to(polar_api, "DELETE", f"/v3/users/{USER_ID}") == 0
+    assert requests_to(polar_api, "GET", "/v3/webhooks") == 1

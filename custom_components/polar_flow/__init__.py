@@ -16,7 +16,13 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
 )
 from homeassistant.helpers.start import async_at_started
 
-from .accesslink import AccessLinkClient
+from .accesslink import (
+    AccessLinkAuthError,
+    AccessLinkClient,
+    AccessLinkConsentError,
+    AccessLinkError,
+    AccessLinkNotFoundError,
+)
 from .const import DOMAIN, LOGGER, api_url
 from .coordinator import PolarFlowExerciseCoordinator, async_remove_account_storage
 from .webhook import PolarWebhookManager, async_get_manager, async_release_manager
@@ -106,10 +112,27 @@ async def async_unload_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -
     return True
 
 
+async def _async_deregister_user(hass: HomeAssistant, token: str, user_id: int) -> None:
+    """Deregister the account at Polar, which stops its pushes and revokes its token."""
+    client = AccessLinkClient(async_get_clientsession(hass), api_url=api_url())
+    try:
+        await client.delete_user(token, user_id)
+    except (AccessLinkAuthError, AccessLinkConsentError, AccessLinkNotFoundError) as err:
+        LOGGER.debug("The removed Polar account was no longer registered: %s", err)
+    except AccessLinkError as err:
+        LOGGER.warning(
+            "Could not deregister the removed Polar account at Polar (%s); notices Polar may"
+            " still send for it are ignored",
+            err,
+        )
+
+
 async def async_remove_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -> None:
-    """Forget a removed account; the last account of a client deletes the Polar webhook."""
+    """Deregister a removed account at Polar and forget it; the last one deletes the webhook."""
     if entry.unique_id is not None:
-        await async_remove_account_storage(hass, int(entry.unique_id))
+        user_id = int(entry.unique_id)
+        await _async_deregister_user(hass, entry.data["token"]["access_token"], user_id)
+        await async_remove_account_storage(hass, user_id)
         ir.async_delete_issue(hass, DOMAIN, f"consents_{entry.unique_id}")
     auth = entry.data.get("auth_implementation")
     if any(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import logging
+import math
 from typing import Any, override
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlowResult, FlowType
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2FlowHandler
 
@@ -17,7 +19,12 @@ from .accesslink import (
     AccessLinkConflictError,
     AccessLinkConsentError,
     AccessLinkError,
+    AccessLinkNotFoundError,
+    AccessLinkRateLimitError,
+    AccessLinkRequestError,
+    AccessLinkResponseError,
     TokenResponse,
+    UserInfo,
     generate_member_id,
 )
 from .const import DOMAIN, LOGGER, api_url
@@ -83,25 +90,55 @@ class PolarFlowConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         client = AccessLinkClient(async_get_clientsession(self.hass), api_url=api_url())
         title = f"Polar {token.user_id}"
         try:
-            user = await client.register_user(token.access_token, generate_member_id())
-        except AccessLinkConflictError:
-            LOGGER.debug("Polar user %s was already registered", token.user_id)
-            try:
-                user = await client.get_user(token.access_token, token.user_id)
-            except AccessLinkError:
-                user = None
-        except AccessLinkConsentError:
-            return self.async_abort(
-                reason="missing_consents",
-                description_placeholders={"account_url": "https://account.polar.com"},
-            )
-        except AccessLinkAuthError:
-            return self.async_abort(reason="invalid_auth")
-        except AccessLinkError:
-            return self.async_abort(reason="cannot_connect")
+            user = await self._async_register(client, token)
+        except AccessLinkError as err:
+            reason, placeholders = _abort_reason(err)
+            return self.async_abort(reason=reason, description_placeholders=placeholders)
         if user is not None and user.name:
             title = user.name
 
         if self.source == SOURCE_REAUTH:
             return self.async_update_reload_and_abort(self._get_reauth_entry(), data=data)
         return self.async_create_entry(title=title, data=data)
+
+    async def _async_register(
+        self, client: AccessLinkClient, token: TokenResponse
+    ) -> UserInfo | None:
+        """Register the user with AccessLink; return its information when Polar gives it."""
+        try:
+            return await client.register_user(token.access_token, generate_member_id())
+        except AccessLinkNotFoundError:
+            # 204, "user not found": registered all the same only if Polar knows the user now.
+            LOGGER.debug(
+                "Polar answered the registration of user %s without content", token.user_id
+            )
+            return await client.get_user(token.access_token, token.user_id)
+        except AccessLinkConflictError:
+            LOGGER.debug("Polar user %s was already registered", token.user_id)
+        try:
+            return await client.get_user(token.access_token, token.user_id)
+        except AccessLinkNotFoundError as err:
+            # Not registered: the conflict was another user's member id.
+            raise AbortFlow("member_id_conflict") from err
+        except AccessLinkAuthError, AccessLinkConsentError:
+            raise
+        except AccessLinkError:
+            # Registered; the name is only a nicety.
+            return None
+
+
+def _abort_reason(err: AccessLinkError) -> tuple[str, dict[str, str] | None]:
+    """Return why the registration failed, as an abort reason and its placeholders."""
+    if isinstance(err, AccessLinkNotFoundError):
+        return "user_not_found", {"flow_url": "https://flow.polar.com"}
+    if isinstance(err, AccessLinkConsentError):
+        return "missing_consents", {"account_url": "https://account.polar.com"}
+    if isinstance(err, AccessLinkAuthError):
+        return "invalid_auth", None
+    if isinstance(err, AccessLinkRateLimitError):
+        return "rate_limited", {"minutes": str(max(1, math.ceil(err.retry_after / 60)))}
+    if isinstance(err, AccessLinkRequestError):
+        return "registration_rejected", {"status": str(err.status)}
+    if isinstance(err, AccessLinkResponseError):
+        return "invalid_response", None
+    return "cannot_connect", None

@@ -144,7 +144,9 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
     async def _async_update_data(self) -> ExerciseSummary | None:
         """Reconcile with AccessLink: publish every listed exercise not seen yet."""
         if (wait := self._not_before - _now()) > 0:
-            raise UpdateFailed(retry_after=wait)
+            raise UpdateFailed(
+                translation_domain=DOMAIN, translation_key="rate_limited", retry_after=wait
+            )
         try:
             exercises = await self.client.list_exercises(self.token)
         except AccessLinkAuthError as err:

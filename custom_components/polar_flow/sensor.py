@@ -73,18 +73,21 @@ SENSORS: tuple[PolarFlowSensorEntityDescription, ...] = (
     PolarFlowSensorEntityDescription(
         key="last_exercise_heart_rate_average",
         translation_key="last_exercise_heart_rate_average",
+        entity_registry_enabled_default=False,
         native_unit_of_measurement="bpm",
         value_fn=lambda summary: summary.heart_rate_average,
     ),
     PolarFlowSensorEntityDescription(
         key="last_exercise_heart_rate_maximum",
         translation_key="last_exercise_heart_rate_maximum",
+        entity_registry_enabled_default=False,
         native_unit_of_measurement="bpm",
         value_fn=lambda summary: summary.heart_rate_maximum,
     ),
     PolarFlowSensorEntityDescription(
         key="last_exercise_training_load",
         translation_key="last_exercise_training_load",
+        entity_registry_enabled_default=False,
         suggested_display_precision=0,
         # Unitless, so the frontend shows the state unformatted: round it here.
         value_fn=lambda summary: _whole(summary.training_load),

@@ -116,7 +116,7 @@ class PolarWebhookManager:
         self.failed = 0
         self.failed_in_a_row = 0
         self._store: Store[StoredWebhook] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.webhook_{slugify(client_id)}"
+            hass, STORAGE_VERSION, f"{DOMAIN}.webhook_{slugify(client_id)}", private=True
         )
         self._stored: StoredWebhook | None = None
         self._lock = asyncio.Lock()

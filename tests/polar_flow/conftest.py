@@ -24,6 +24,7 @@ from homeassistant.components.application_credentials import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 
 from custom_components.polar_flow.const import DOMAIN
@@ -143,6 +144,15 @@ def requests_to(aioclient_mock: AiohttpClientMocker, method: str, path: str) -> 
     )
 
 
+async def enable_entities(hass: HomeAssistant, entry: MockConfigEntry, *entity_ids: str) -> None:
+    """Enable entities that are disabled by default, as a user does, and reload the entry."""
+    registry = er.async_get(hass)
+    for entity_id in entity_ids:
+        registry.async_update_entity(entity_id, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 @pytest.fixture
 async def setup_credentials(hass: HomeAssistant) -> None:
     """Add the AccessLink client as application credentials and an external URL."""
@@ -251,6 +261,8 @@ async def polar_api(
     aioclient_mock.get(f"{API}/v3/webhooks", side_effect=list_webhooks)
     aioclient_mock.post(f"{API}/v3/webhooks", side_effect=create_webhook)
     aioclient_mock.delete(f"{API}/v3/webhooks/{POLAR_WEBHOOK_ID}", side_effect=delete_webhook)
+    for user_id in (USER_ID, OTHER_USER_ID):
+        aioclient_mock.delete(f"{API}/v3/users/{user_id}", status=204)
     return aioclient_mock
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import ClientConnectionError
 import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from yarl import URL
@@ -15,12 +16,22 @@ from homeassistant.components.application_credentials import (
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.translation import async_get_translations
 
 from custom_components.polar_flow.const import DOMAIN
 
-from .conftest import ACCESS_TOKEN, API, CLIENT_ID, OTHER_USER_ID, USER_ID, make_entry, sent_json
+from .conftest import (
+    ACCESS_TOKEN,
+    API,
+    CLIENT_ID,
+    OTHER_USER_ID,
+    USER_ID,
+    make_entry,
+    requests_to,
+    sent_json,
+)
 
 AUTHORIZE_URL = "https://flow.polar.com/oauth2/authorization"
 TOKEN_URL = "https://polarremote.com/v2/oauth2/token"
@@ -129,8 +140,15 @@ async def test_token_without_user_id(
 
 
 @pytest.mark.parametrize(
-    ("status", "reason"),
-    [(403, "missing_consents"), (401, "invalid_auth"), (500, "cannot_connect")],
+    ("status", "reason", "placeholders"),
+    [
+        (400, "registration_rejected", {"status": "400"}),
+        (401, "invalid_auth", None),
+        (403, "missing_consents", {"account_url": "https://account.polar.com"}),
+        (429, "rate_limited", {"minutes": "15"}),
+        (500, "cannot_connect", None),
+        (503, "cannot_connect", None),
+    ],
 )
 async def test_registration_errors(
     hass: HomeAssistant,
@@ -138,10 +156,89 @@ async def test_registration_errors(
     aioclient_mock: AiohttpClientMocker,
     status: int,
     reason: str,
+    placeholders: dict[str, str] | None,
 ) -> None:
     """AccessLink refusing the registration aborts with a translated reason."""
     aioclient_mock.post(TOKEN_URL, json=token_response())
-    aioclient_mock.post(f"{API}/v3/users", status=status, json={"status": status, "message": "no"})
+    aioclient_mock.post(
+        f"{API}/v3/users",
+        status=status,
+        json={"status": status, "message": "no"},
+        headers={"Retry-After": "900"} if status == 429 else None,
+    )
+    result = await start_and_authorize(hass, http_client)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert result["description_placeholders"] == placeholders
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ({"exc": TimeoutError()}, "cannot_connect"),
+        ({"exc": ClientConnectionError("refused")}, "cannot_connect"),
+        ({"text": "<html>maintenance</html>"}, "invalid_response"),
+        ({"json": {"member-id": "m1"}}, "invalid_response"),
+    ],
+)
+async def test_registration_unreachable_or_unreadable(
+    hass: HomeAssistant,
+    http_client: Any,
+    aioclient_mock: AiohttpClientMocker,
+    answer: dict[str, Any],
+    reason: str,
+) -> None:
+    """No answer and an unreadable answer are told apart."""
+    aioclient_mock.post(TOKEN_URL, json=token_response())
+    aioclient_mock.post(f"{API}/v3/users", **answer)
+    result = await start_and_authorize(hass, http_client)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+@pytest.mark.usefixtures("polar_api")
+async def test_registration_without_content_but_registered(
+    hass: HomeAssistant, http_client: Any, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """204 to the registration: when Polar knows the user all the same, sign-in succeeds."""
+    aioclient_mock.post(TOKEN_URL, json=token_response())
+    aioclient_mock.post(f"{API}/v3/users", status=204)
+    aioclient_mock.get(f"{API}/v3/users/{USER_ID}", json=USER_INFO)
+    result = await start_and_authorize(hass, http_client)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Alice Runner"
+
+
+def answer(status: int) -> dict[str, Any]:
+    """Return an AccessLink answer with a status; 204 has no body."""
+    return {"status": status} if status == 204 else {"status": status, "json": {"status": status}}
+
+
+@pytest.mark.parametrize(
+    ("register_status", "user_status", "reason"),
+    [
+        (204, 204, "user_not_found"),
+        (204, 403, "missing_consents"),
+        (204, 500, "cannot_connect"),
+        (409, 204, "member_id_conflict"),
+        (409, 401, "invalid_auth"),
+        (409, 403, "missing_consents"),
+    ],
+)
+async def test_registration_not_confirmed(
+    hass: HomeAssistant,
+    http_client: Any,
+    aioclient_mock: AiohttpClientMocker,
+    register_status: int,
+    user_status: int,
+    reason: str,
+) -> None:
+    """When Polar's user information contradicts the registration, sign-in says why."""
+    aioclient_mock.post(TOKEN_URL, json=token_response())
+    aioclient_mock.post(f"{API}/v3/users", **answer(register_status))
+    aioclient_mock.get(f"{API}/v3/users/{USER_ID}", **answer(user_status))
     result = await start_and_authorize(hass, http_client)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == reason
@@ -283,3 +380,49 @@ async def test_credentials_picker_has_a_label(hass: HomeAssistant, language: str
     step = f"component.{DOMAIN}.config.step.pick_implementation"
     assert translations.get(f"{step}.data.implementation")
     assert translations.get(f"{step}.data_description.implementation")
+
+
+async def test_sign_in_again_after_removal(
+    hass: HomeAssistant,
+    http_client: Any,
+    setup_integration: Any,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A removed account, deregistered at Polar, is registered anew when added again."""
+    assert await hass.config_entries.async_remove(setup_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(aioclient_mock, "DELETE", f"/v3/users/{USER_ID}") == 1
+    aioclient_mock.post(TOKEN_URL, json=token_response())
+    aioclient_mock.post(f"{API}/v3/users", json=USER_INFO)
+
+    result = await start_and_authorize(hass, http_client)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert requests_to(aioclient_mock, "POST", "/v3/users") == 1
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_token_answer_not_json(
+    hass: HomeAssistant, http_client: Any, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A token answer that is not JSON aborts the sign-in; nothing is registered."""
+    aioclient_mock.post(TOKEN_URL, text="<html>maintenance</html>")
+    result = await start_and_authorize(hass, http_client)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_failed"
+    assert not any(str(c[1]).startswith(API) for c in aioclient_mock.mock_calls)
+
+
+async def test_token_is_never_refreshed(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Polar issues no refresh token: a refresh asks to sign in again and sends nothing."""
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    implementation = await config_entry_oauth2_flow.async_get_config_entry_implementation(
+        hass, entry
+    )
+    with pytest.raises(ConfigEntryAuthFailed):
+        await implementation.async_refresh_token(entry.data["token"])
+    assert aioclient_mock.call_count == 0

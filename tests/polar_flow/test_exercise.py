@@ -29,6 +29,7 @@ from .conftest import (
     API,
     USER_ID,
     PostWebhook,
+    enable_entities,
     exercise_json,
     make_entry,
     notice_json,
@@ -37,6 +38,10 @@ from .conftest import (
 )
 
 SENSOR_PREFIX = "sensor.alice_runner_last_exercise"
+SECONDARY_SENSORS = tuple(
+    f"{SENSOR_PREFIX}_{key}"
+    for key in ("average_heart_rate", "maximum_heart_rate", "training_load")
+)
 EVENT_ENTITY = "event.alice_runner_exercise"
 
 
@@ -81,6 +86,27 @@ async def test_first_setup_takes_a_baseline(
     assert [(state.entity_id, state.state, dict(state.attributes)) for state in states] == snapshot
 
 
+async def test_secondary_sensors_are_disabled_by_default(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """Heart rates and training load are there to enable; the other sensors are on."""
+    sensors = {
+        entry.entity_id: entry.disabled_by
+        for entry in er.async_entries_for_config_entry(entity_registry, setup_integration.entry_id)
+        if entry.domain == "sensor"
+    }
+    assert {
+        entity_id for entity_id, disabled_by in sensors.items() if disabled_by is not None
+    } == set(SECONDARY_SENSORS)
+    assert {sensors[entity_id] for entity_id in SECONDARY_SENSORS} == {
+        er.RegistryEntryDisabler.INTEGRATION
+    }
+    assert all(hass.states.get(entity_id) is None for entity_id in SECONDARY_SENSORS)
+
+    await enable_entities(hass, setup_integration, *SECONDARY_SENSORS)
+    assert hass.states.get(f"{SENSOR_PREFIX}_average_heart_rate").state == "148"
+
+
 async def test_exercise_notice_publishes_everywhere(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,
@@ -91,6 +117,7 @@ async def test_exercise_notice_publishes_everywhere(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """A pushed exercise reaches the bus, the event entity and every sensor."""
+    await enable_entities(hass, setup_integration, *SECONDARY_SENSORS)
     response = await post_webhook(notice_json("EX1"))
     await hass.async_block_till_done(wait_background_tasks=True)
     assert response.status == 200

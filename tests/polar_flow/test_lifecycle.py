@@ -185,7 +185,8 @@ async def test_diagnostics_redact_secrets(
         "failed_in_a_row": 0,
         "accounts": 1,
     }
-    assert diagnostics["account"]["latest_exercise"]["exercise_id"] == "EX0"
+    # The latest exercise is there, its values redacted (see test_diagnostics).
+    assert diagnostics["account"]["latest_exercise"]["exercise_id"] == "**REDACTED**"
 
 
 @pytest.fixture(params=["cloud not imported", "cloud imported"])
@@ -255,3 +256,47 @@ async def test_cloudhook_is_used_and_deleted_with_the_last_account(
     fake_cloud.async_delete_cloudhook.assert_awaited_once()  # type: ignore[attr-defined]
     assert fake_cloud.listeners == []  # type: ignore[attr-defined]
     assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 1
+
+
+async def test_cloudhook_unavailable_uses_the_external_url(
+    hass: HomeAssistant,
+    fake_cloud: ModuleType,
+    setup_credentials: None,
+    polar_api: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+) -> None:
+    """When the cloud cannot make a cloudhook, Polar gets the external URL and push works."""
+    fake_cloud.async_get_or_create_cloudhook.side_effect = (  # type: ignore[attr-defined]
+        fake_cloud.CloudNotAvailable  # type: ignore[attr-defined]
+    )
+    await setup_entry(hass, config_entry)
+    (url,) = polar_api.registered_urls  # type: ignore[attr-defined]
+    assert url.startswith("https://ha.example.com/api/webhook/")
+    assert config_entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize("cloud_state", ["fails", "unloaded"])
+async def test_removal_completes_when_the_cloudhook_cannot_be_deleted(
+    hass: HomeAssistant,
+    fake_cloud: ModuleType,
+    setup_credentials: None,
+    polar_api: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    cloud_state: str,
+) -> None:
+    """A cloud that fails or is gone does not stop the removal or the webhook deletion."""
+    await setup_entry(hass, config_entry)
+    assert polar_api.registered_urls[0].startswith(CLOUDHOOK)  # type: ignore[attr-defined]
+    if cloud_state == "fails":
+        fake_cloud.async_delete_cloudhook.side_effect = (  # type: ignore[attr-defined]
+            fake_cloud.CloudNotAvailable  # type: ignore[attr-defined]
+        )
+    else:
+        hass.config.components.remove("cloud")
+
+    assert await hass.config_entries.async_remove(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    assert requests_to(polar_api, "DELETE", f"/v3/webhooks/{POLAR_WEBHOOK_ID}") == 1
+    calls = fake_cloud.async_delete_cloudhook.await_count  # type: ignore[attr-defined]
+    assert calls == (1 if cloud_state == "fails" else 0)

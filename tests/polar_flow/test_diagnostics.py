@@ -1,0 +1,117 @@
+"""The diagnostics a user downloads and may attach to a public issue."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
+
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.setup import async_setup_component
+from homeassistant.util import slugify
+
+from custom_components.polar_flow.const import DOMAIN
+
+from .conftest import (
+    ACCESS_TOKEN,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    EXTERNAL_URL,
+    SIGNING_SECRET,
+    USER_ID,
+    exercise_json,
+    make_entry,
+)
+
+# The id Home Assistant gives credentials added in the UI: it carries the client id.
+AUTH_IMPLEMENTATION = slugify(f"{DOMAIN}.{CLIENT_ID}")
+
+
+@pytest.fixture
+async def setup_credentials(hass: HomeAssistant, hass_ws_client: Any) -> None:
+    """Add the AccessLink client as a user does, in the application credentials dialog."""
+    await async_process_ha_core_config(hass, {"external_url": EXTERNAL_URL})
+    # Every view is registered before the websocket client starts the HTTP server.
+    for component in ("http", "webhook", "diagnostics", "application_credentials"):
+        assert await async_setup_component(hass, component, {})
+    client = await hass_ws_client()
+    await client.send_json_auto_id(
+        {
+            "type": "application_credentials/create",
+            "domain": DOMAIN,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        }
+    )
+    result = await client.receive_json()
+    assert result["success"], result
+    assert result["result"]["id"] == AUTH_IMPLEMENTATION
+
+
+@pytest.fixture
+def config_entry() -> MockConfigEntry:
+    """Return Alice's entry, signed in with the credentials added in the UI."""
+    entry = make_entry()
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data={**entry.data, "auth_implementation": AUTH_IMPLEMENTATION},
+    )
+
+
+def leaves(data: Any) -> list[Any]:
+    """Return every scalar value in a JSON document."""
+    if isinstance(data, dict):
+        return [leaf for value in data.values() for leaf in leaves(value)]
+    if isinstance(data, list):
+        return [leaf for value in data for leaf in leaves(value)]
+    return [data]
+
+
+async def test_diagnostics(
+    hass: HomeAssistant,
+    hass_client: Any,
+    setup_integration: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Diagnostics keep the shape and counts, and no secret, name, id or health data."""
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, setup_integration)
+    assert diagnostics == snapshot(exclude=props("entry_id", "created_at", "modified_at"))
+
+    text = json.dumps(diagnostics)
+    for secret in (
+        CLIENT_ID,
+        slugify(CLIENT_ID),
+        CLIENT_SECRET,
+        ACCESS_TOKEN,
+        SIGNING_SECRET,
+        "Alice",
+        str(USER_ID),
+    ):
+        assert secret not in text
+    exercise = exercise_json("EX0")
+    health = {
+        "EX0",
+        exercise["sport"],
+        exercise["device"],
+        exercise["calories"],
+        exercise["distance"],
+        exercise["training_load"],
+        exercise["heart_rate"]["average"],
+        exercise["heart_rate"]["maximum"],
+        42 * 60 + 10,
+    }
+    assert not [leaf for leaf in leaves(diagnostics) if leaf in health]
+    assert "2026-11-20" not in text
+    # What helps debugging stays: which fields the latest exercise had, and the counts.
+    assert set(diagnostics["account"]["latest_exercise"]) >= {"exercise_id", "heart_rate_average"}
+    assert diagnostics["webhook"]["accounts"] == 1

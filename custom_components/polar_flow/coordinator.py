@@ -24,7 +24,7 @@ from .accesslink import (
     AccessLinkNotFoundError,
     AccessLinkRateLimitError,
     Exercise,
-    ForeignUrlError,
+    InvalidIdError,
     Notice,
 )
 from .const import DOMAIN, EVENT_EXERCISE, LOGGER, POLL_INTERVAL, RECONCILE_INTERVAL
@@ -288,10 +288,11 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
             try:
                 async with self._fetch_slots:
                     return await self.client.get_notice_exercise(self.token, notice)
-            except ForeignUrlError:
+            except InvalidIdError:
                 self.stats.refused += 1
                 LOGGER.warning(
-                    "Ignored a notice for user %s whose URL is not the AccessLink API", self.user_id
+                    "Ignored a notice for user %s: its exercise id is not a plain Polar id",
+                    self.user_id,
                 )
                 return None
             except AccessLinkAuthError, ConfigEntryAuthFailed:

@@ -68,12 +68,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
         entry_type=dr.DeviceEntryType.SERVICE,
         configuration_url="https://flow.polar.com",
     )
-    coordinator = PolarFlowExerciseCoordinator(hass, entry, client, user_id, device.id)
-    await coordinator.async_load()
-    # Answer notices before listing what was missed, so none falls between the two.
     webhooks = await async_get_manager(hass, client_id, client)
-    webhooks.coordinators[user_id] = coordinator
+    coordinator = PolarFlowExerciseCoordinator(
+        hass, entry, client, user_id, device.id, pending_fetches=webhooks.pending_fetches
+    )
     try:
+        await coordinator.async_load()
+        # Answer notices before listing what was missed, so none falls between the two.
+        webhooks.coordinators[user_id] = coordinator
         await coordinator.async_config_entry_first_refresh()
     except Exception:
         webhooks.coordinators.pop(user_id, None)

@@ -24,10 +24,11 @@ from .accesslink import (
     AccessLinkNotFoundError,
     AccessLinkRateLimitError,
     Exercise,
-    ForeignUrlError,
+    InvalidIdError,
     Notice,
 )
 from .const import DOMAIN, EVENT_EXERCISE, LOGGER, POLL_INTERVAL, RECONCILE_INTERVAL
+from .fetch_limit import PendingFetches
 from .models import ExerciseSummary
 
 if TYPE_CHECKING:
@@ -39,6 +40,11 @@ FETCH_ATTEMPTS = 4
 FETCH_CONCURRENCY = 4
 BACKOFF_INITIAL = 2.0
 BACKOFF_MAX = 60.0
+# Right after a notice AccessLink may not serve the exercise yet.
+NOT_FOUND_ATTEMPTS = 3
+NOT_FOUND_DELAY = 5.0
+# A notice dropped because the client has too many fetches pending is caught up after this.
+DROPPED_CATCH_UP_DELAY = 15.0
 
 type ExerciseListener = Callable[[ExerciseSummary], None]
 
@@ -59,6 +65,7 @@ class NoticeStats:
     duplicates: int = 0
     refused: int = 0
     failed: int = 0
+    dropped: int = 0
 
 
 class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]):
@@ -73,8 +80,10 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         client: AccessLinkClient,
         user_id: int,
         device_id: str,
+        *,
+        pending_fetches: PendingFetches,
     ) -> None:
-        """Initialise the coordinator of one account."""
+        """Initialise the coordinator of one account; pending_fetches is its client's bound."""
         super().__init__(
             hass,
             LOGGER,
@@ -96,6 +105,8 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
         self._retry_unsub: CALLBACK_TYPE | None = None
         self._dirty = False
         self._fetch_slots = asyncio.Semaphore(FETCH_CONCURRENCY)
+        self._pending_fetches = pending_fetches
+        self._refusal_logged = False
         self._started = False
         self._held: list[Exercise] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -231,12 +242,21 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
             self.stats.duplicates += 1
             LOGGER.debug("Exercise %s of user %s already handled", exercise_id, self.user_id)
             return
+        if not self._pending_fetches.try_reserve():
+            self.stats.dropped += 1
+            LOGGER.debug(
+                "Too many exercises are being fetched; user %s catches up later", self.user_id
+            )
+            self._schedule_catch_up(DROPPED_CATCH_UP_DELAY)
+            return
         self._in_flight.add(exercise_id)
         task = self.config_entry.async_create_background_task(
             self.hass, self._async_process_notice(notice), f"{DOMAIN} exercise {exercise_id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        # A done callback also runs for a task cancelled before it started.
+        task.add_done_callback(lambda _task: self._pending_fetches.release())
 
     async def _async_process_notice(self, notice: Notice) -> None:
         """Fetch the exercise a notice points to and publish it."""
@@ -256,6 +276,7 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
 
     async def _async_fetch(self, notice: Notice) -> Exercise | None:
         """Fetch with bounded exponential backoff; what still fails is left to catch-up."""
+        not_found = 0
         for attempt in range(FETCH_ATTEMPTS):
             if self._auth_failed:
                 return None
@@ -265,32 +286,45 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
             try:
                 async with self._fetch_slots:
                     return await self.client.get_notice_exercise(self.token, notice)
-            except ForeignUrlError:
-                self.stats.refused += 1
-                LOGGER.warning(
-                    "Ignored a notice for user %s whose URL is not the AccessLink API", self.user_id
-                )
+            except InvalidIdError:
+                self._refuse()
                 return None
             except AccessLinkAuthError, ConfigEntryAuthFailed:
                 self._auth_failed = True
                 self.config_entry.async_start_reauth(self.hass)
                 return None
             except AccessLinkNotFoundError:
-                LOGGER.debug("Exercise %s is gone from AccessLink", notice.entity_id)
-                return None
+                not_found += 1
+                if not_found >= NOT_FOUND_ATTEMPTS:
+                    LOGGER.debug("Exercise %s is not at AccessLink (yet)", notice.entity_id)
+                    break
+                delay = NOT_FOUND_DELAY
             except AccessLinkConsentError:
                 self._create_consent_issue()
                 return None
             except AccessLinkRateLimitError as err:
                 self._not_before = _now() + max(err.retry_after, 1.0)
+                continue
             except AccessLinkError as err:
                 delay = min(BACKOFF_MAX, BACKOFF_INITIAL * 2**attempt) * (0.5 + random.random())  # noqa: S311
                 LOGGER.debug("Fetching exercise %s failed (%s), retrying", notice.entity_id, err)
-                if attempt + 1 < FETCH_ATTEMPTS:
-                    await asyncio.sleep(delay)
+            if attempt + 1 < FETCH_ATTEMPTS:
+                await asyncio.sleep(delay)
         self.stats.failed += 1
         self._schedule_catch_up(BACKOFF_MAX)
         return None
+
+    @callback
+    def _refuse(self) -> None:
+        """Count a notice whose exercise id cannot be fetched; warn once per account."""
+        self.stats.refused += 1
+        if self._refusal_logged:
+            LOGGER.debug("Ignored another unusable exercise id for user %s", self.user_id)
+            return
+        self._refusal_logged = True
+        LOGGER.warning(
+            "Ignored a notice for user %s: its exercise id is not a plain Polar id", self.user_id
+        )
 
     @callback
     def _schedule_catch_up(self, delay: float) -> None:

@@ -45,6 +45,7 @@ from .const import (
     LOGGER,
     SUBSCRIBED_EVENTS,
 )
+from .fetch_limit import PendingFetches
 from .notice import PING, SIGNATURE_HEADER, Rejection, parse_request, read_body
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class PolarWebhookManager:
         self.client_id = client_id
         self.client = client
         self.coordinators: dict[int, PolarFlowExerciseCoordinator] = {}
+        self.pending_fetches = PendingFetches()
         self.url_kind: UrlKind | None = None
         self.url: str | None = None
         self.active: bool | None = None

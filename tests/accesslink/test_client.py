@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,6 +18,7 @@ from custom_components.polar_flow.accesslink import (
     CreatedWebhook,
     EventType,
     Exercise,
+    InvalidIdError,
     Notice,
     RateLimit,
     UserInfo,
@@ -208,27 +210,6 @@ async def test_get_exercise_unusable_body(
         await client.get_exercise(TOKEN, "x")
 
 
-async def test_fetch_notice(server: FakeAccessLink, client: AccessLinkClient) -> None:
-    sleep = {"polar_user": "https://www.polaraccesslink.com/v3/users/1", "date": "2025-05-10"}
-    server.reply("GET", "/v3/users/sleep/2025-05-10", json_body=sleep)
-    payload = await client.fetch_notice(TOKEN, f"{server.url}/v3/users/sleep/2025-05-10")
-    assert payload == sleep
-    _assert_sent(server, "GET", "/v3/users/sleep/2025-05-10", BEARER)
-
-
-async def test_fetch_notice_keeps_query(server: FakeAccessLink, client: AccessLinkClient) -> None:
-    path = "/v3/users/sleepwise/alertness/date"
-    server.reply("GET", path, json_body=[{"grade": 7.5}])
-    url = f"{server.url}{path}?from=2022-09-30&to=2022-10-02#frag"
-    assert await client.fetch_notice(TOKEN, url) == [{"grade": 7.5}]
-    _assert_sent(server, "GET", path, BEARER, query={"from": "2022-09-30", "to": "2022-10-02"})
-
-
-async def test_fetch_notice_no_content(server: FakeAccessLink, client: AccessLinkClient) -> None:
-    server.reply("GET", "/v3/users/activities/2025-05-10", 204)
-    assert await client.fetch_notice(TOKEN, f"{server.url}/v3/users/activities/2025-05-10") is None
-
-
 def _exercise_notice(url: str | None, entity_id: str | None = "Zx9Qa1") -> Notice:
     return Notice(
         event=EventType.EXERCISE,
@@ -239,14 +220,81 @@ def _exercise_notice(url: str | None, entity_id: str | None = "Zx9Qa1") -> Notic
     )
 
 
-async def test_get_notice_exercise_from_url(
-    server: FakeAccessLink, client: AccessLinkClient
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v3/users/1",
+        "/v3/exercises/../users/1",
+        "/v3/exercises/%2e%2e/users/1",
+        "/v3/exercises%2f..%2fusers%2f1",
+        "/v3/exercises/Zx9Qa1/../../users/1",
+        "/v3/exercises/other",
+    ],
+    ids=["users", "dot-dot", "encoded-dots", "encoded-slashes", "trailing-dot-dot", "other-id"],
+)
+async def test_get_notice_exercise_fetches_by_entity_id_only(
+    server: FakeAccessLink, client: AccessLinkClient, path: str
 ) -> None:
+    """Whatever path a notice's url names, only /v3/exercises/{entity_id} is requested."""
     server.reply("GET", "/v3/exercises/Zx9Qa1", json_body=EXERCISE_WITH_DETAILS)
-    notice = _exercise_notice(f"{server.url}/v3/exercises/Zx9Qa1", entity_id="other")
-    exercise = await client.get_notice_exercise(TOKEN, notice, zones=True)
+    server.reply("GET", "/v3/users/1", json_body=USER)
+    exercise = await client.get_notice_exercise(
+        TOKEN, _exercise_notice(f"{server.url}{path}"), zones=True
+    )
     assert exercise.id == "Zx9Qa1"
     _assert_sent(server, "GET", "/v3/exercises/Zx9Qa1", BEARER, query={"zones": "true"})
+
+
+async def test_get_notice_exercise_url_is_only_a_hint(
+    server: FakeAccessLink, client: AccessLinkClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A url naming another resource is logged at debug; a matching one is not."""
+    server.reply("GET", "/v3/exercises/Zx9Qa1", json_body=EXERCISE_WITH_DETAILS)
+    with caplog.at_level(logging.DEBUG):
+        await client.get_notice_exercise(
+            TOKEN, _exercise_notice(f"{server.url}/v3/exercises/Zx9Qa1")
+        )
+        assert "differs" not in caplog.text
+        await client.get_notice_exercise(TOKEN, _exercise_notice(f"{server.url}/v3/users/1"))
+    (record,) = [record for record in caplog.records if "differs" in record.getMessage()]
+    assert record.levelno == logging.DEBUG
+    assert [request.path for request in server.requests] == ["/v3/exercises/Zx9Qa1"] * 2
+
+
+@pytest.mark.parametrize(
+    "entity_id",
+    [
+        ".",
+        "..",
+        "a/b",
+        "%2e%2e",
+        "%2F",
+        "a b",
+        "a?b",
+        "a#b",
+        "\\..",
+        "ä",
+        pytest.param("x" * 129, id="too-long"),
+        pytest.param("a\n", id="newline"),
+    ],
+)
+async def test_get_notice_exercise_refuses_unsafe_ids(
+    server: FakeAccessLink, client: AccessLinkClient, entity_id: str
+) -> None:
+    """An entity_id that is not one plain path segment is refused before any request."""
+    with pytest.raises(InvalidIdError):
+        await client.get_notice_exercise(TOKEN, _exercise_notice(None, entity_id=entity_id))
+    assert server.requests == []
+
+
+async def test_get_notice_exercise_accepts_plain_ids(
+    server: FakeAccessLink, client: AccessLinkClient
+) -> None:
+    """Letters, digits, '-' and '_' up to 128 characters make an exercise id."""
+    exercise_id = "aZ09-_" + "x" * 122
+    server.reply("GET", f"/v3/exercises/{exercise_id}", json_body={"id": exercise_id})
+    exercise = await client.get_notice_exercise(TOKEN, _exercise_notice(None, exercise_id))
+    assert exercise.id == exercise_id
 
 
 async def test_get_notice_exercise_from_entity_id(
@@ -265,7 +313,7 @@ async def test_get_notice_exercise_from_entity_id(
             Notice(event=EventType.SLEEP, user_id=1, timestamp=None, url=None),
             "not an EXERCISE notice",
         ),
-        (_exercise_notice(None, entity_id=None), "without url and entity_id"),
+        (_exercise_notice(None, entity_id=None), "not a usable exercise id"),
     ],
 )
 async def test_get_notice_exercise_unusable_notice(

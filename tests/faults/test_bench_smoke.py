@@ -19,7 +19,7 @@ def auto_enable_custom_integrations() -> None:
 
 @pytest.mark.timeout(150)
 def test_bench_smoke(socket_enabled: None, tmp_path: Path) -> None:
-    """The smoke run ends with every notice published once and one request per notice."""
+    """The smoke run ends with every notice published once and at most one fetch per notice."""
     out = tmp_path / "bench-results.json"
     done = subprocess.run(  # noqa: S603 - our own script
         [sys.executable, str(REPO / "scripts" / "bench_run.py"), "--smoke", "--out", str(out)],
@@ -40,7 +40,9 @@ def test_bench_smoke(socket_enabled: None, tmp_path: Path) -> None:
         assert burst[side]["statuses"] == {"200": 50}
         assert {"p50", "p99"} <= set(burst[side]["ack_ms"])
     assert burst["lost"] == burst["duplicated"] == 0
-    assert burst["requests_per_notice"] == 1.0
+    # At most one fetch per notice: what the client's bound on pending fetches drops is
+    # published by one catch-up listing instead.
+    assert 0 < burst["requests_per_notice"] <= 1.0
     assert set(results["e2e"]) == {"api_0ms", "api_100ms"}
     for e2e in results["e2e"].values():
         assert e2e["lost"] == e2e["duplicated"] == 0

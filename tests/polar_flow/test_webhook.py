@@ -211,22 +211,21 @@ async def test_numeric_entity_id_fetches_that_exercise(
     assert [event.data["exercise_id"] for event in events] == ["123"]
 
 
-async def test_foreign_url_is_refused(
+async def test_foreign_url_is_never_fetched(
     hass: HomeAssistant,
     post_webhook: PostWebhook,
     polar_api: AiohttpClientMocker,
     events: list[Event],
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A notice pointing anywhere but the AccessLink API is acknowledged, never fetched."""
+    """A notice pointing anywhere but the AccessLink API is fetched by its id from the API."""
     polar_api.get("https://evil.example.com/v3/exercises/EX1", json=exercise_json("EX1"))
     notice = notice_json("EX1", url="https://evil.example.com/v3/exercises/EX1")
     response = await post_webhook(notice)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert response.status == HTTPStatus.OK
     assert not any("evil.example.com" in str(call[1]) for call in polar_api.mock_calls)
-    assert events == []
-    assert "not the AccessLink API" in caplog.text
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX1") == 1
+    assert [event.data["exercise_id"] for event in events] == ["EX1"]
 
 
 async def test_duplicate_notice_publishes_once(

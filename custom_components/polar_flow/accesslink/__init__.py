@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .client import AccessLinkClient, ensure_api_url, generate_member_id
+from .client import AccessLinkClient, generate_member_id
 from .const import (
     DEFAULT_API_URL,
     DEFAULT_AUTHORIZE_URL,
@@ -26,7 +26,7 @@ from .errors import (
     AccessLinkResponseError,
     AccessLinkServerError,
     AccessLinkTimeoutError,
-    ForeignUrlError,
+    InvalidIdError,
 )
 from .models import (
     CreatedWebhook,
@@ -70,9 +70,9 @@ __all__ = [
     "EventType",
     "Exercise",
     "ExerciseSample",
-    "ForeignUrlError",
     "HeartRateZone",
     "InvalidDataError",
+    "InvalidIdError",
     "Notice",
     "RateLimit",
     "RoutePoint",
@@ -80,7 +80,6 @@ __all__ = [
     "TrainingLoadPro",
     "UserInfo",
     "WebhookInfo",
-    "ensure_api_url",
     "generate_member_id",
     "parse_duration",
     "sign",

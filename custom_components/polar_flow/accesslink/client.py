@@ -6,6 +6,7 @@ import base64
 from collections.abc import Callable, Mapping, Sequence
 import json
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 import uuid
@@ -19,20 +20,23 @@ from .errors import (
     AccessLinkNotFoundError,
     AccessLinkResponseError,
     AccessLinkTimeoutError,
+    InvalidIdError,
     error_from_response,
 )
 from .models import CreatedWebhook, Exercise, Notice, RateLimit, UserInfo, WebhookInfo
-from .urlguard import ensure_api_url, guard_url, parse_api_url
+from .urlguard import parse_api_url, same_endpoint
 
 if TYPE_CHECKING:
     from yarl import URL
 
-__all__ = ["AccessLinkClient", "ensure_api_url", "generate_member_id"]
+__all__ = ["AccessLinkClient", "generate_member_id"]
 
 _LOGGER = logging.getLogger(__name__)
 
 _JSON = "application/json"
 _NO_SEGMENTS = frozenset({"", ".", ".."})
+# A hashed exercise id as a notice may carry it: one plain path segment, nothing to decode.
+_EXERCISE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def generate_member_id() -> str:
@@ -137,11 +141,6 @@ class AccessLinkClient:
         payload = await self._call("GET", url, _bearer(token))
         return _parse(Exercise.from_dict, _found(payload), "exercise")
 
-    async def fetch_notice(self, token: str, url: str) -> Any:
-        """GET a notice's url with the user's token, only if it points at the API; None on 204."""
-        target = guard_url(self._base, url)
-        return await self._call("GET", target, _bearer(token))
-
     async def get_notice_exercise(
         self,
         token: str,
@@ -151,18 +150,18 @@ class AccessLinkClient:
         zones: bool = False,
         route: bool = False,
     ) -> Exercise:
-        """Fetch the exercise of an EXERCISE notice from its url, else from its entity_id."""
+        """Fetch the exercise of an EXERCISE notice by its entity_id; its url is only a hint."""
         if notice.event != EventType.EXERCISE:
             raise ValueError(f"not an EXERCISE notice: {notice.event}")
-        if notice.url:
-            url = guard_url(self._base, notice.url)
-        elif notice.entity_id:
-            url = self._endpoint("exercises", notice.entity_id)
-        else:
-            raise ValueError("EXERCISE notice without url and entity_id")
-        url = url.update_query(_flags(samples=samples, zones=zones, route=route))
-        payload = await self._call("GET", url, _bearer(token))
-        return _parse(Exercise.from_dict, _found(payload), "exercise")
+        exercise_id = notice.entity_id or ""
+        if not _EXERCISE_ID.fullmatch(exercise_id):
+            raise InvalidIdError("the notice's entity_id is not a usable exercise id")
+        url = self._endpoint("exercises", exercise_id)
+        if notice.url and not same_endpoint(url, notice.url):
+            _LOGGER.debug("The notice's url differs from %s; fetching that instead", url.path)
+        return await self.get_exercise(
+            token, exercise_id, samples=samples, zones=zones, route=route
+        )
 
     # Webhook (HTTP Basic with the client credentials)
 

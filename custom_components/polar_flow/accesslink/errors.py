@@ -33,8 +33,8 @@ class AccessLinkResponseError(AccessLinkError):
     """AccessLink answered with a body or status the client cannot use."""
 
 
-class ForeignUrlError(AccessLinkError):
-    """A URL does not point at the configured AccessLink API."""
+class InvalidIdError(AccessLinkError, ValueError):
+    """An id from a notice is not a single plain path segment; nothing was requested."""
 
 
 class AccessLinkHttpError(AccessLinkError):

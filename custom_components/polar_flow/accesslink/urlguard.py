@@ -1,10 +1,8 @@
-"""Refuse to send a token anywhere but the configured AccessLink API."""
+"""URL checks: the configured AccessLink API, and whether a URL names one of its endpoints."""
 
 from __future__ import annotations
 
 from yarl import URL
-
-from .errors import ForeignUrlError
 
 _SCHEMES = frozenset({"http", "https"})
 
@@ -20,24 +18,22 @@ def parse_api_url(api_url: str) -> URL:
     return url.with_query(None).with_fragment(None)
 
 
-def guard_url(base: URL, url: str) -> URL:
-    """Return url parsed if its scheme, host and port are the base's; else ForeignUrlError."""
+def same_endpoint(expected: URL, url: str) -> bool:
+    """Return whether url names the expected endpoint; www. and the bare host count as one."""
     try:
         target = URL(url)
-    except (TypeError, ValueError) as err:
-        raise ForeignUrlError("refusing an unparsable URL") from err
-    if not target.absolute or target.scheme not in _SCHEMES:
-        raise ForeignUrlError("refusing a URL that is not absolute http(s)")
-    if target.user is not None or target.password is not None:
-        raise ForeignUrlError("refusing a URL with user information")
-    if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
-        raise ForeignUrlError(
-            f"refusing {target.scheme}://{target.host}:{target.port}: "
-            f"the AccessLink API is {base.scheme}://{base.host}:{base.port}"
-        )
-    return target.with_fragment(None)
+    except TypeError, ValueError:
+        return False
+    if not target.absolute or target.user is not None or target.password is not None:
+        return False
+    return (target.scheme, _bare(target.host), target.port, target.raw_path) == (
+        expected.scheme,
+        _bare(expected.host),
+        expected.port,
+        expected.raw_path,
+    )
 
 
-def ensure_api_url(api_url: str, url: str) -> str:
-    """Return url if it points at the AccessLink API at api_url, else raise ForeignUrlError."""
-    return str(guard_url(parse_api_url(api_url), url))
+def _bare(host: str | None) -> str | None:
+    """Return a host without its leading 'www.'; Polar writes its API host both ways."""
+    return host.removeprefix("www.") if host else host

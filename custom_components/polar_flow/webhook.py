@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from aiohttp import web
 from yarl import URL
 
 from homeassistant.components import webhook
@@ -16,8 +14,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.storage import Store
-from homeassistant.util import dt as dt_util, slugify
-from homeassistant.util.aiohttp import MockRequest
+from homeassistant.util import slugify
 from homeassistant.util.hass_dict import HassKey
 
 from .accesslink import (
@@ -31,6 +28,7 @@ from .accesslink import (
     AccessLinkServerError,
     AccessLinkTimeoutError,
     EventType,
+    Notice,
     WebhookInfo,
 )
 from .cloudhook import (
@@ -45,8 +43,8 @@ from .const import (
     LOGGER,
     SUBSCRIBED_EVENTS,
 )
+from .delivery import WebhookDeliveries
 from .fetch_limit import PendingFetches
-from .notice import PING, SIGNATURE_HEADER, Rejection, parse_request, read_body
 
 if TYPE_CHECKING:
     from .coordinator import PolarFlowExerciseCoordinator
@@ -56,8 +54,6 @@ MANAGERS_LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_webhooks_lock")
 STORAGE_VERSION = 1
 ISSUE_PUSH = "push_unavailable"
 PING_FAILED = "WebhookPingFailedException"
-# Deliveries that fail in a row before push counts as broken.
-MAX_HANDLER_FAILURES = 3
 
 type UrlKind = Literal["cloudhook", "external"]
 type PushProblem = Literal[
@@ -113,10 +109,11 @@ class PolarWebhookManager:
         self.active: bool | None = None
         self.problem: PushProblem | None = None
         self.other_origin: str | None = None
-        self.last_notice: datetime | None = None
-        self.rejected = 0
-        self.failed = 0
-        self.failed_in_a_row = 0
+        self.deliveries = WebhookDeliveries(
+            lambda: self._stored["secret"] if self._stored else None,
+            self._async_route,
+            self._async_deliveries_changed,
+        )
         self._store: Store[StoredWebhook] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.webhook_{slugify(client_id)}", private=True
         )
@@ -137,7 +134,7 @@ class PolarWebhookManager:
     @property
     def push_problem(self) -> PushProblem | None:
         """Return why push does not work: the registration, else deliveries failing here."""
-        if self.problem is None and self.failed_in_a_row >= MAX_HANDLER_FAILURES:
+        if self.problem is None and self.deliveries.broken:
             return "delivery_failed"
         return self.problem
 
@@ -170,7 +167,7 @@ class PolarWebhookManager:
             DOMAIN,
             "Polar Flow",
             self.webhook_id,
-            self._async_handle_webhook,
+            self.deliveries.async_handle,
             allowed_methods=["POST"],
         )
         self._unsub_health = async_track_time_interval(
@@ -399,61 +396,20 @@ class PolarWebhookManager:
         await self._store.async_remove()
         ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_PUSH}_{slugify(self.client_id)}")
 
-    async def _async_handle_webhook(
-        self, hass: HomeAssistant, webhook_id: str, request: web.Request | MockRequest
-    ) -> web.Response:
-        """Answer Polar, over HTTP or relayed by Home Assistant Cloud; count what fails here."""
-        try:
-            return await self._async_answer(request)
-        except Exception as err:  # noqa: BLE001 - the webhook component would log a traceback
-            self._async_count_failure(err)
-            return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE, text="not handled")
-
-    async def _async_answer(self, request: web.Request | MockRequest) -> web.Response:
-        """Answer Polar at once; the account's coordinator does the work in the background."""
-        body = await read_body(request)
-        if isinstance(body, Rejection):
-            self.rejected += 1
-            LOGGER.debug("Rejected a webhook request: %s", body.reason)
-            return body.response()
-        secret = self._stored["secret"] if self._stored else None
-        result = parse_request(body, request.headers.get(SIGNATURE_HEADER), secret)
-        if isinstance(result, Rejection):
-            if result.status != HTTPStatus.OK:
-                self.rejected += 1
-            if result is not PING:
-                LOGGER.debug("Answered a webhook request with %s: %s", result.status, result.reason)
-            return result.response()
-        self.last_notice = dt_util.utcnow()
-        if result.event != EventType.EXERCISE:
-            LOGGER.debug("Ignored a %s notice", result.event)
-        elif (coordinator := self.coordinators.get(result.user_id or -1)) is None:
-            LOGGER.debug("Ignored a notice for user %s, not signed in here", result.user_id)
+    @callback
+    def _async_route(self, notice: Notice) -> None:
+        """Hand a notice to the coordinator of its account."""
+        if notice.event != EventType.EXERCISE:
+            LOGGER.debug("Ignored a %s notice", notice.event)
+        elif (coordinator := self.coordinators.get(notice.user_id or -1)) is None:
+            LOGGER.debug("Ignored a notice for user %s, not signed in here", notice.user_id)
         else:
-            coordinator.async_receive_notice(result)
-        self._async_count_success()
-        return web.Response(status=HTTPStatus.OK, text="ok")
+            coordinator.async_receive_notice(notice)
 
     @callback
-    def _async_count_failure(self, err: Exception) -> None:
-        """Count a delivery that failed here; after a few in a row push counts as broken."""
-        self.failed += 1
-        self.failed_in_a_row += 1
-        if self.failed_in_a_row == 1:
-            # The type only: the message of an unexpected error may quote the body.
-            LOGGER.warning("Could not handle a Polar webhook delivery (%s)", type(err).__name__)
-        if self.failed_in_a_row == MAX_HANDLER_FAILURES:
-            self._apply_mode(catch_up=False)
-
-    @callback
-    def _async_count_success(self) -> None:
-        """Reset the failure count; push works again if failures had broken it."""
-        broken = self.failed_in_a_row >= MAX_HANDLER_FAILURES
-        self.failed_in_a_row = 0
-        if broken:
-            LOGGER.info("Polar webhook deliveries are handled again")
-            # Notices that failed here were lost: catch up on them.
-            self._apply_mode(catch_up=self.push_ok)
+    def _async_deliveries_changed(self) -> None:
+        """Deliveries started or stopped failing here: switch modes, catch up what failed."""
+        self._apply_mode(catch_up=self.push_ok)
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the webhook's health, without secrets."""
@@ -462,10 +418,7 @@ class PolarWebhookManager:
             "registered": bool(self._stored and self._stored["polar_id"]),
             "active": self.active,
             "problem": self.push_problem,
-            "last_notice": self.last_notice.isoformat() if self.last_notice else None,
-            "rejected_requests": self.rejected,
-            "failed_requests": self.failed,
-            "failed_in_a_row": self.failed_in_a_row,
+            **self.deliveries.diagnostics(),
             "accounts": len(self.coordinators),
         }
 

@@ -498,6 +498,30 @@ class HassWebSocket:
         await self.close()
 
 
+async def published_minutes(api: HomeAssistantApi, since: datetime) -> list[int]:
+    """Return the durations (minutes) of the exercises the event entities fired since `since`.
+
+    One per logbook line of an event entity: each state it took (a restart restores the last
+    one, which is not a new line).
+    """
+    states = await api.get("/api/states")
+    entities = ",".join(s["entity_id"] for s in states if s["entity_id"].startswith("event."))
+    if not entities:
+        return []
+    history = await api.get(
+        f"/api/history/period/{since.isoformat()}",
+        params={"filter_entity_id": entities},
+    )
+    fired = {
+        (state["entity_id"], state["state"]): round(state["attributes"]["duration"] / 60)
+        for entity in history
+        for state in entity
+        if state["state"] not in ("unknown", "unavailable")
+        and datetime.fromisoformat(state["state"]) >= since
+    }
+    return sorted(fired.values())
+
+
 async def next_event(
     queue: asyncio.Queue[dict[str, Any]], within: float, what: str
 ) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from .conftest import ALICE, Stack, signed_in
-from .harness import HomeAssistantApi, SimControl, wait_until
+from .harness import HomeAssistantApi, SimControl, published_minutes, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -38,11 +38,11 @@ async def test_workouts_while_home_assistant_is_down(
     await sim.call("POST", "/deliveries/wait", {"timeout": 15})  # retries are over or delivered
 
     async def three() -> bool:
-        return len(await _published_minutes(api, since)) >= len(DURATIONS_MIN)
+        return len(await published_minutes(api, since)) >= len(DURATIONS_MIN)
 
     await wait_until(three, "three logbook entries", 30)
     await asyncio.sleep(2)  # a late duplicate would show up now
-    minutes = await _published_minutes(api, since)
+    minutes = await published_minutes(api, since)
     assert minutes == list(DURATIONS_MIN), minutes  # each once: none lost, none twice
 
     counts = await sim.request_counts()
@@ -59,27 +59,3 @@ async def _failed_pushes(sim: SimControl, created: list[dict[str, Any]]) -> bool
     ids = {c["notice"]["notice_id"] for c in created}
     failed = {d["notice_id"] for d in await sim.deliveries(kind="push") if not d["ok"]}
     return ids <= failed
-
-
-async def _published_minutes(api: HomeAssistantApi, since: datetime) -> list[int]:
-    """Return the durations (minutes) of the exercises the event entities fired since `since`.
-
-    One per logbook line of an event entity: each state it took (a restart restores the last
-    one, which is not a new line).
-    """
-    states = await api.get("/api/states")
-    entities = ",".join(s["entity_id"] for s in states if s["entity_id"].startswith("event."))
-    if not entities:
-        return []
-    history = await api.get(
-        f"/api/history/period/{since.isoformat()}",
-        params={"filter_entity_id": entities},
-    )
-    fired = {
-        (state["entity_id"], state["state"]): round(state["attributes"]["duration"] / 60)
-        for entity in history
-        for state in entity
-        if state["state"] not in ("unknown", "unavailable")
-        and datetime.fromisoformat(state["state"]) >= since
-    }
-    return sorted(fired.values())

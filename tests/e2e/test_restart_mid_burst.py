@@ -35,6 +35,7 @@ from .harness import (
     HassWebSocket,
     HomeAssistantApi,
     SimControl,
+    published_minutes,
     sign_in,
     wait_http,
     wait_until,
@@ -139,7 +140,7 @@ async def test_restart_in_the_middle_of_a_burst(
     api = await stack.ready(session)
 
     async def accounted() -> bool:
-        logged = await _published_minutes(api, since)
+        logged = await published_minutes(api, since)
         seen = set(first.drain()) | set(second.drain())
         return everything <= seen | {minutes_to_id.get(m) for m in logged}
 
@@ -152,7 +153,7 @@ async def test_restart_in_the_middle_of_a_burst(
     await asyncio.sleep(1.5)  # a late duplicate would show up now
     await second.close()
 
-    logged = await _published_minutes(api, since)
+    logged = await published_minutes(api, since)
     by_logbook = [minutes_to_id.get(m, f"unknown {m} min") for m in logged]
     by_events = first.ids + second.ids
     context = (
@@ -276,30 +277,6 @@ async def _fetches_hanging(sim: SimControl) -> bool:
     """Return whether the hang rule is used up: every hung fetch is at the simulator."""
     rules: dict[str, list[Any]] = await sim.call("GET", "/faults")
     return not rules["responses"]
-
-
-async def _published_minutes(api: HomeAssistantApi, since: datetime) -> list[int]:
-    """Return the durations (minutes) of the exercises the event entities fired since `since`.
-
-    One per logbook line of an event entity: each state it took (a restart restores the last
-    one, which is not a new line).
-    """
-    states = await api.get("/api/states")
-    entities = ",".join(s["entity_id"] for s in states if s["entity_id"].startswith("event."))
-    if not entities:
-        return []
-    history = await api.get(
-        f"/api/history/period/{since.isoformat()}",
-        params={"filter_entity_id": entities},
-    )
-    fired = {
-        (state["entity_id"], state["state"]): round(state["attributes"]["duration"] / 60)
-        for entity in history
-        for state in entity
-        if state["state"] not in ("unknown", "unavailable")
-        and datetime.fromisoformat(state["state"]) >= since
-    }
-    return sorted(fired.values())
 
 
 def _error_records(log: str) -> list[str]:

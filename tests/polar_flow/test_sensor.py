@@ -45,3 +45,18 @@ async def test_training_load_is_a_whole_number(
     assert "unit_of_measurement" not in state.attributes
     assert "state_class" not in state.attributes
     assert state.state == "96"
+
+
+@pytest.mark.usefixtures("setup_integration")
+async def test_exercise_without_a_sport_leaves_the_sport_unknown(
+    hass: HomeAssistant, post_webhook: PostWebhook, polar_api: AiohttpClientMocker
+) -> None:
+    """An exercise AccessLink serves without a sport shows no sport, not a stale or raw one."""
+    exercise = {**exercise_json("EX1", start="2026-11-28T08:00:00"), "sport": ""}
+    replace_route(polar_api, "get", f"{API}/v3/exercises/EX1", json=exercise)
+    await post_webhook(notice_json("EX1"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get("sensor.alice_runner_last_exercise_start").state.startswith(
+        "2026-11-28T"
+    )
+    assert hass.states.get("sensor.alice_runner_last_exercise_sport").state == "unknown"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientConnectionError
@@ -352,6 +354,33 @@ async def test_wrong_client_secret_says_where_to_fix_it(
     text = await shown_abort(hass, result, language)
     assert "admin.polaraccesslink.com" in text
     assert "{" not in text
+
+
+def frontend_label(language: str, key: str) -> str:
+    """Return what Home Assistant's own frontend shows for key in language."""
+    frontend = pytest.importorskip("hass_frontend")
+    translations = Path(frontend.__file__).parent / "static" / "translations"
+    for path in sorted(translations.glob(f"**/{language}-[0-9a-f]*.json")):
+        if key in (labels := json.loads(path.read_text(encoding="utf-8"))):
+            return str(labels[key])
+    pytest.fail(f"the frontend has no {language} label {key}")
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+async def test_wrong_client_secret_names_the_menus_as_the_frontend_does(
+    hass: HomeAssistant, http_client: Any, aioclient_mock: AiohttpClientMocker, language: str
+) -> None:
+    """The way to the credentials reads like the user's menus: Settings, Devices & services, ⋮."""
+    aioclient_mock.post(TOKEN_URL, status=401, json={"error": "invalid_client"})
+    result = await start_and_authorize(hass, http_client)
+    text = await shown_abort(hass, result, language)
+    menus = [
+        frontend_label(language, "panel.config"),
+        frontend_label(language, "ui.panel.config.dashboard.devices.main"),
+        "⋮",
+        frontend_label(language, "ui.panel.config.application_credentials.caption"),
+    ]
+    assert " → ".join(menus) in text
 
 
 @pytest.mark.parametrize(("language", "words"), [("en", "approve"), ("fi", "hyväksy")])

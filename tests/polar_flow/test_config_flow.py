@@ -313,6 +313,33 @@ async def test_reauth(
 
 
 @pytest.mark.parametrize(
+    ("language", "shown"),
+    [("en", "Signed in to Polar again."), ("fi", "Kirjauduttu Polariin uudelleen.")],
+)
+async def test_reauth_success_is_said_in_the_users_language(
+    hass: HomeAssistant,
+    http_client: Any,
+    aioclient_mock: AiohttpClientMocker,
+    language: str,
+    shown: str,
+) -> None:
+    """The reauth's closing text is this integration's, so it is Finnish in the Finnish UI.
+
+    Home Assistant's generic 'Re-authentication was successful' has no Finnish translation.
+    """
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    aioclient_mock.post(TOKEN_URL, json={**token_response(), "access_token": "new-token"})
+    aioclient_mock.post(f"{API}/v3/users", status=409, json={})
+    aioclient_mock.get(f"{API}/v3/users/{USER_ID}", json=USER_INFO)
+    result = await entry.start_reauth_flow(hass)
+    result = await start_and_authorize(hass, http_client, flow_id=result["flow_id"])
+    assert result["reason"] == "reauth_successful"
+    assert await shown_abort(hass, result, language) == shown
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize(
     ("my_loaded", "redirect_url"),
     [
         (False, "https://ha.example.com/auth/external/callback"),

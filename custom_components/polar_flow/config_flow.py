@@ -98,7 +98,11 @@ class PolarFlowConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             title = user.name
 
         if self.source == SOURCE_REAUTH:
-            return self.async_update_reload_and_abort(self._get_reauth_entry(), data=data)
+            # An explicit reason keeps this integration's text (Home Assistant's own has no
+            # Finnish translation).
+            return self.async_update_reload_and_abort(
+                self._get_reauth_entry(), data=data, reason="reauth_successful"
+            )
         return self.async_create_entry(title=title, data=data)
 
     async def _async_register(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientConnectionError
@@ -311,6 +313,33 @@ async def test_reauth(
 
 
 @pytest.mark.parametrize(
+    ("language", "shown"),
+    [("en", "Signed in to Polar again."), ("fi", "Kirjauduttu Polariin uudelleen.")],
+)
+async def test_reauth_success_is_said_in_the_users_language(
+    hass: HomeAssistant,
+    http_client: Any,
+    aioclient_mock: AiohttpClientMocker,
+    language: str,
+    shown: str,
+) -> None:
+    """The reauth's closing text is this integration's, so it is Finnish in the Finnish UI.
+
+    Home Assistant's generic 'Re-authentication was successful' has no Finnish translation.
+    """
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    aioclient_mock.post(TOKEN_URL, json={**token_response(), "access_token": "new-token"})
+    aioclient_mock.post(f"{API}/v3/users", status=409, json={})
+    aioclient_mock.get(f"{API}/v3/users/{USER_ID}", json=USER_INFO)
+    result = await entry.start_reauth_flow(hass)
+    result = await start_and_authorize(hass, http_client, flow_id=result["flow_id"])
+    assert result["reason"] == "reauth_successful"
+    assert await shown_abort(hass, result, language) == shown
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize(
     ("my_loaded", "redirect_url"),
     [
         (False, "https://ha.example.com/auth/external/callback"),
@@ -352,6 +381,33 @@ async def test_wrong_client_secret_says_where_to_fix_it(
     text = await shown_abort(hass, result, language)
     assert "admin.polaraccesslink.com" in text
     assert "{" not in text
+
+
+def frontend_label(language: str, key: str) -> str:
+    """Return what Home Assistant's own frontend shows for key in language."""
+    frontend = pytest.importorskip("hass_frontend")
+    translations = Path(frontend.__file__).parent / "static" / "translations"
+    for path in sorted(translations.glob(f"**/{language}-[0-9a-f]*.json")):
+        if key in (labels := json.loads(path.read_text(encoding="utf-8"))):
+            return str(labels[key])
+    pytest.fail(f"the frontend has no {language} label {key}")
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+async def test_wrong_client_secret_names_the_menus_as_the_frontend_does(
+    hass: HomeAssistant, http_client: Any, aioclient_mock: AiohttpClientMocker, language: str
+) -> None:
+    """The way to the credentials reads like the user's menus: Settings, Devices & services, ⋮."""
+    aioclient_mock.post(TOKEN_URL, status=401, json={"error": "invalid_client"})
+    result = await start_and_authorize(hass, http_client)
+    text = await shown_abort(hass, result, language)
+    menus = [
+        frontend_label(language, "panel.config"),
+        frontend_label(language, "ui.panel.config.dashboard.devices.main"),
+        "⋮",
+        frontend_label(language, "ui.panel.config.application_credentials.caption"),
+    ]
+    assert " → ".join(menus) in text
 
 
 @pytest.mark.parametrize(("language", "words"), [("en", "approve"), ("fi", "hyväksy")])

@@ -22,6 +22,7 @@ from yarl import URL
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CoreState, Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 
 from custom_components.polar_flow.const import DOMAIN, EVENT_EXERCISE
 
@@ -161,6 +162,27 @@ async def test_exercise_notice_publishes_everywhere(
     entry = entity_registry.async_get(f"{SENSOR_PREFIX}_sport")
     assert entry is not None
     assert entry.unique_id == f"{USER_ID}_last_exercise_sport"
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+async def test_event_attributes_have_translated_names(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    language: str,
+) -> None:
+    """The exercise's attributes in the event entity's details are named in the user's language."""
+    await post_webhook(notice_json("EX1"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    own = set(hass.states.get(EVENT_ENTITY).attributes) - {
+        "event_type",
+        "event_types",
+        "friendly_name",
+    }
+    assert own
+    translations = await async_get_translations(hass, language, "entity", [DOMAIN])
+    prefix = f"component.{DOMAIN}.entity.event.exercise.state_attributes"
+    assert {key for key in own if not translations.get(f"{prefix}.{key}.name")} == set()
 
 
 async def test_unknown_sport_is_other(

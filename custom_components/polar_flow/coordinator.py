@@ -413,7 +413,7 @@ async def async_remove_account_storage(hass: HomeAssistant, user_id: int) -> Non
 
 def _account_store(hass: HomeAssistant, user_id: int) -> Store[StoredAccount]:
     """Return the store of one account."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.account_{user_id}")
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.account_{user_id}", private=True)
 
 
 def _now() -> float:

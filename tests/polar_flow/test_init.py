@@ -269,14 +269,14 @@ async def test_remove_when_polar_already_forgot_the_user(
     assert warnings_of_polar_flow(caplog) == []
 
 
-async def test_webhook_secret_file_is_private(
+async def test_secret_and_health_data_files_are_private(
     hass: HomeAssistant,
     setup_credentials: None,
     polar_api: AiohttpClientMocker,
     config_entry: MockConfigEntry,
     tmp_path: Path,
 ) -> None:
-    """The file holding Polar's signing secret is readable by its owner only."""
+    """The files holding Polar's signing secret and the latest exercise are the owner's only."""
     # The test harness keeps storage in memory; write real files, as Home Assistant does.
     hass.config.config_dir = str(tmp_path)
 
@@ -292,6 +292,9 @@ async def test_webhook_secret_file_is_private(
     (path,) = (tmp_path / ".storage").glob("polar_flow.webhook_*")
     assert SIGNING_SECRET in path.read_text()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    account = tmp_path / ".storage" / f"polar_flow.account_{USER_ID}"
+    assert '"sport": "RUNNING"' in account.read_text()
+    assert stat.S_IMODE(account.stat().st_mode) == 0o600
 
 
 async def test_remove_entry_without_account_id(

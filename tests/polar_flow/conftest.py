@@ -153,6 +153,19 @@ async def enable_entities(hass: HomeAssistant, entry: MockConfigEntry, *entity_i
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+def sequence(*responses: tuple[int, Any]) -> Any:
+    """Answer with each (status, json) in turn, repeating the last one."""
+    remaining = list(responses)
+
+    async def side_effect(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        status, body = remaining.pop(0) if len(remaining) > 1 else remaining[0]
+        headers = {"RateLimit-Usage": "520, 10", "RateLimit-Limit": "520, 5100"}
+        headers["RateLimit-Reset"] = "30, 3600"
+        return AiohttpClientMockResponse(method, url, status=status, json=body, headers=headers)
+
+    return side_effect
+
+
 @pytest.fixture
 async def setup_credentials(hass: HomeAssistant) -> None:
     """Add the AccessLink client as application credentials and an external URL."""

@@ -14,10 +14,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
-    AiohttpClientMockResponse,
 )
 from syrupy.assertion import SnapshotAssertion
-from yarl import URL
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CoreState, Event, HomeAssistant
@@ -36,6 +34,7 @@ from .conftest import (
     notice_json,
     replace_route,
     requests_to,
+    sequence,
 )
 
 SENSOR_PREFIX = "sensor.alice_runner_last_exercise"
@@ -56,19 +55,6 @@ def events(hass: HomeAssistant) -> list[Event]:
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shrink the retry backoff so the tests do not sleep."""
     monkeypatch.setattr("custom_components.polar_flow.coordinator.BACKOFF_INITIAL", 0.001)
-
-
-def sequence(*responses: tuple[int, Any]) -> Any:
-    """Answer with each (status, json) in turn, repeating the last one."""
-    remaining = list(responses)
-
-    async def side_effect(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
-        status, body = remaining.pop(0) if len(remaining) > 1 else remaining[0]
-        headers = {"RateLimit-Usage": "520, 10", "RateLimit-Limit": "520, 5100"}
-        headers["RateLimit-Reset"] = "30, 3600"
-        return AiohttpClientMockResponse(method, url, status=status, json=body, headers=headers)
-
-    return side_effect
 
 
 @pytest.mark.usefixtures("setup_integration")

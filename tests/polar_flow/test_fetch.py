@@ -40,6 +40,7 @@ from .conftest import (
     notice_json,
     replace_route,
     requests_to,
+    sequence,
 )
 
 NOT_FOUND = {"status": 404, "errorType": "NotFound", "message": "not found"}
@@ -62,17 +63,6 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 def other_requests(aioclient_mock: AiohttpClientMocker, allowed: str) -> list[str]:
     """Return the URLs requested other than the allowed path."""
     return [str(url) for _, url, *_ in aioclient_mock.mock_calls if URL(str(url)).path != allowed]
-
-
-def sequence(*responses: tuple[int, Any]) -> Any:
-    """Answer with each (status, json) in turn, repeating the last one."""
-    remaining = list(responses)
-
-    async def side_effect(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
-        status, body = remaining.pop(0) if len(remaining) > 1 else remaining[0]
-        return AiohttpClientMockResponse(method, url, status=status, json=body)
-
-    return side_effect
 
 
 async def notices(

@@ -12,6 +12,7 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
     LocalOAuth2Implementation,
+    OAuth2Session,
     async_get_config_entry_implementation,
 )
 from homeassistant.helpers.start import async_at_started
@@ -23,8 +24,11 @@ from .accesslink import (
     AccessLinkError,
     AccessLinkNotFoundError,
 )
+from .api import account_access
 from .const import DOMAIN, LOGGER, api_url
-from .coordinator import PolarFlowExerciseCoordinator, async_remove_account_storage
+from .coordinator import PolarFlowCoordinator
+from .fetcher import consent_issue_id
+from .ledger import account_store
 from .webhook import PolarWebhookManager, async_get_manager, async_release_manager
 
 PLATFORMS = [Platform.EVENT, Platform.SENSOR]
@@ -36,29 +40,35 @@ type PolarFlowConfigEntry = ConfigEntry[PolarFlowData]
 class PolarFlowData:
     """What a loaded Polar Flow entry holds."""
 
-    coordinator: PolarFlowExerciseCoordinator
+    coordinator: PolarFlowCoordinator
     webhooks: PolarWebhookManager
 
 
-async def _async_client_credentials(
+async def _async_implementation(
     hass: HomeAssistant, entry: PolarFlowConfigEntry
-) -> tuple[str, str]:
-    """Return the AccessLink client id and secret the entry signed in with."""
+) -> LocalOAuth2Implementation:
+    """Return the OAuth2 implementation, with the AccessLink client the entry signed in with."""
     implementation = await async_get_config_entry_implementation(hass, entry)
     if not isinstance(implementation, LocalOAuth2Implementation):
         raise ConfigEntryError(translation_domain=DOMAIN, translation_key="credentials_missing")
-    return implementation.client_id, implementation.client_secret
+    return implementation
+
+
+def _client(hass: HomeAssistant, implementation: LocalOAuth2Implementation) -> AccessLinkClient:
+    """Return an AccessLink client authenticated as the application."""
+    return AccessLinkClient(
+        async_get_clientsession(hass),
+        api_url=api_url(),
+        client_id=implementation.client_id,
+        client_secret=implementation.client_secret,
+    )
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -> bool:
     """Set up one Polar account."""
-    client_id, client_secret = await _async_client_credentials(hass, entry)
-    client = AccessLinkClient(
-        async_get_clientsession(hass),
-        api_url=api_url(),
-        client_id=client_id,
-        client_secret=client_secret,
-    )
+    implementation = await _async_implementation(hass, entry)
+    client_id = implementation.client_id
+    client = _client(hass, implementation)
     user_id = int(str(entry.unique_id))
     device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
@@ -69,8 +79,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
         configuration_url="https://flow.polar.com",
     )
     webhooks = await async_get_manager(hass, client_id, client)
-    coordinator = PolarFlowExerciseCoordinator(
-        hass, entry, client, user_id, device.id, pending_fetches=webhooks.pending_fetches
+    user = account_access(client, user_id, OAuth2Session(hass, entry, implementation))
+    coordinator = PolarFlowCoordinator(
+        hass, entry, user, device.id, pending_fetches=webhooks.pending_fetches
     )
     try:
         await coordinator.async_load()
@@ -134,8 +145,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -
     if entry.unique_id is not None:
         user_id = int(entry.unique_id)
         await _async_deregister_user(hass, entry.data["token"]["access_token"], user_id)
-        await async_remove_account_storage(hass, user_id)
-        ir.async_delete_issue(hass, DOMAIN, f"consents_{entry.unique_id}")
+        await account_store(hass, user_id).async_remove()
+        ir.async_delete_issue(hass, DOMAIN, consent_issue_id(user_id))
     auth = entry.data.get("auth_implementation")
     if any(
         other.data.get("auth_implementation") == auth
@@ -144,17 +155,12 @@ async def async_remove_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -
     ):
         return
     try:
-        client_id, client_secret = await _async_client_credentials(hass, entry)
+        implementation = await _async_implementation(hass, entry)
     except HomeAssistantError:
         LOGGER.warning(
             "The application credentials of this account are gone, so its webhook could not be"
             " deleted at Polar; delete it at admin.polaraccesslink.com if it is no longer used"
         )
         return
-    client = AccessLinkClient(
-        async_get_clientsession(hass),
-        api_url=api_url(),
-        client_id=client_id,
-        client_secret=client_secret,
-    )
-    await PolarWebhookManager(hass, client_id, client).async_delete()
+    client = _client(hass, implementation)
+    await PolarWebhookManager(hass, implementation.client_id, client).async_delete()

@@ -18,7 +18,10 @@ DOMAIN: Final = "polar_flow"
 LOGGER = logging.getLogger(__package__)
 
 EVENT_EXERCISE: Final = "polar_flow_exercise"
-SUBSCRIBED_EVENTS: Final = (EventType.EXERCISE,)
+EVENT_SLEEP: Final = "polar_flow_sleep"
+EVENT_NIGHTLY_RECHARGE: Final = "polar_flow_nightly_recharge"
+# The one webhook's events: every event a kind of data is announced by (kinds.KINDS).
+SUBSCRIBED_EVENTS: Final = (EventType.EXERCISE, EventType.SLEEP)
 
 RECONCILE_INTERVAL: Final = timedelta(hours=6)
 POLL_INTERVAL: Final = timedelta(minutes=30)

@@ -7,17 +7,15 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import PolarFlowExerciseCoordinator
+from .coordinator import PolarFlowCoordinator
 
 
-class PolarFlowEntity(CoordinatorEntity[PolarFlowExerciseCoordinator]):
+class PolarFlowEntity(CoordinatorEntity[PolarFlowCoordinator]):
     """An entity on the device of one Polar account."""
 
     _attr_has_entity_name = True
 
-    def __init__(
-        self, coordinator: PolarFlowExerciseCoordinator, description: EntityDescription
-    ) -> None:
+    def __init__(self, coordinator: PolarFlowCoordinator, description: EntityDescription) -> None:
         """Initialise the entity."""
         super().__init__(coordinator)
         self.entity_description = description

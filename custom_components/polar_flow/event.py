@@ -1,24 +1,19 @@
-"""An event entity that fires when a Polar account finishes an exercise."""
+"""Event entities that fire when an account's Polar data brings a new item of their kind."""
 
 from __future__ import annotations
 
-from homeassistant.components.event import EventEntity, EventEntityDescription
+from typing import Any
+
+from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import PolarFlowConfigEntry
+from .coordinator import PolarFlowCoordinator
 from .entity import PolarFlowEntity
-from .models import ExerciseSummary
+from .kinds import KINDS, DataKind, Summary
 
 PARALLEL_UPDATES = 0
-
-EVENT_TYPE_EXERCISE = "exercise"
-
-EXERCISE_EVENT = EventEntityDescription(
-    key="exercise",
-    translation_key="exercise",
-    event_types=[EVENT_TYPE_EXERCISE],
-)
 
 
 async def async_setup_entry(
@@ -26,22 +21,30 @@ async def async_setup_entry(
     entry: PolarFlowConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the exercise event entity of an account."""
-    async_add_entities([PolarFlowExerciseEvent(entry.runtime_data.coordinator, EXERCISE_EVENT)])
+    """Add an event entity per kind of an account."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(PolarFlowEvent(coordinator, kind) for kind in KINDS.values())
 
 
-class PolarFlowExerciseEvent(PolarFlowEntity, EventEntity):
-    """Fires with the summary of every newly published exercise."""
+class PolarFlowEvent(PolarFlowEntity, EventEntity):
+    """Fires with the summary of every newly published item of one kind."""
+
+    def __init__(self, coordinator: PolarFlowCoordinator, kind: DataKind[Any]) -> None:
+        """Initialise the event entity of a kind."""
+        super().__init__(coordinator, kind.event)
+        self._kind = kind
 
     async def async_added_to_hass(self) -> None:
-        """Listen for exercises."""
+        """Listen for published items."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.async_add_exercise_listener(self._async_exercise))
+        self.async_on_remove(self.coordinator.async_add_publish_listener(self._async_published))
 
     @callback
-    def _async_exercise(self, summary: ExerciseSummary) -> None:
-        """Fire the event."""
-        self._trigger_event(EVENT_TYPE_EXERCISE, summary.as_dict())
+    def _async_published(self, kind: DataKind[Any], item: Summary) -> None:
+        """Fire the event for an item of this entity's kind."""
+        if kind is not self._kind:
+            return
+        self._trigger_event(kind.event_type(item), item.as_dict())
         self.async_write_ha_state()
 
     @property

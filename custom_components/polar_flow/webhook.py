@@ -47,7 +47,7 @@ from .delivery import WebhookDeliveries
 from .fetch_limit import PendingFetches
 
 if TYPE_CHECKING:
-    from .coordinator import PolarFlowExerciseCoordinator
+    from .coordinator import PolarFlowCoordinator
 
 WEBHOOK_MANAGERS: HassKey[dict[str, PolarWebhookManager]] = HassKey(f"{DOMAIN}_webhooks")
 MANAGERS_LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_webhooks_lock")
@@ -102,7 +102,7 @@ class PolarWebhookManager:
         self.hass = hass
         self.client_id = client_id
         self.client = client
-        self.coordinators: dict[int, PolarFlowExerciseCoordinator] = {}
+        self.coordinators: dict[int, PolarFlowCoordinator] = {}
         self.pending_fetches = PendingFetches()
         self.url_kind: UrlKind | None = None
         self.url: str | None = None

@@ -25,7 +25,7 @@ async def test_duplicate_deliveries(
     assert len(pushes) == 10
     polar.assert_exactly_once(ids)
     assert len(polar.api_hits("/v3/exercises/")) == 5
-    assert alice.runtime_data.coordinator.stats.duplicates == 5
+    assert alice.runtime_data.coordinator.stats["exercise"].duplicates == 5
     assert errors_in_log(caplog) == []
 
 

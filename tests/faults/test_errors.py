@@ -11,7 +11,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.polar_flow as integration
-from custom_components.polar_flow import coordinator as coordinator_module
+from custom_components.polar_flow import fetcher as fetcher_module
 from custom_components.polar_flow.accesslink import AccessLinkClient
 
 from .conftest import ALICE, Polar, errors_in_log
@@ -22,8 +22,8 @@ BACKOFF = 0.04  # seconds; the integration's BACKOFF_INITIAL is 2 s, shrunk to k
 @pytest.fixture
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shrink the backoff constants; the shape (exponential, jitter, bound) stays the same."""
-    monkeypatch.setattr(coordinator_module, "BACKOFF_INITIAL", BACKOFF)
-    monkeypatch.setattr(coordinator_module, "BACKOFF_MAX", 0.5)
+    monkeypatch.setattr(fetcher_module, "BACKOFF_INITIAL", BACKOFF)
+    monkeypatch.setattr(fetcher_module, "BACKOFF_MAX", 0.5)
 
 
 def _gaps(polar: Polar, exercise_id: str) -> list[float]:
@@ -66,7 +66,7 @@ async def test_5xx_beyond_attempts_left_to_catch_up(
     fast_backoff: None, polar: Polar, alice: MockConfigEntry, caplog: pytest.LogCaptureFixture
 ) -> None:
     """FETCH_ATTEMPTS failures: the fetch gives up (bounded), the catch-up lists it later."""
-    attempts = coordinator_module.FETCH_ATTEMPTS
+    attempts = fetcher_module.FETCH_ATTEMPTS
     await polar.ctl("POST", "/faults", {"path": "/v3/exercises/", "kind": "error",
                                         "status": 500, "count": attempts})  # fmt: skip
     exercise_id = await polar.workout()

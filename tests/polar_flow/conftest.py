@@ -184,6 +184,18 @@ def exercises() -> list[dict[str, Any]]:
     return [exercise_json("EX0", start="2026-11-20T07:00:00")]
 
 
+@pytest.fixture
+def nights() -> list[dict[str, Any]]:
+    """Return what /v3/users/sleep lists; tests change it."""
+    return []
+
+
+@pytest.fixture
+def recharges() -> list[dict[str, Any]]:
+    """Return what /v3/users/nightly-recharge lists; tests change it."""
+    return []
+
+
 def sent_json(data: Any) -> dict[str, Any]:
     """Return a recorded request body as a dict."""
     if isinstance(data, bytes | str):
@@ -232,6 +244,8 @@ async def polar_api(
     http_client: Any,
     aioclient_mock: AiohttpClientMocker,
     exercises: list[dict[str, Any]],
+    nights: list[dict[str, Any]],
+    recharges: list[dict[str, Any]],
     ping_statuses: list[int],
 ) -> AiohttpClientMocker:
     """Serve a healthy AccessLink with no webhook registered yet.
@@ -248,7 +262,7 @@ async def polar_api(
         ping_statuses.append(ping.status)
         if ping.status != 200:
             return AiohttpClientMockResponse("post", url, status=400, json=PING_FAILED)
-        hook = {"id": POLAR_WEBHOOK_ID, "events": ["EXERCISE"], "url": hook_url}
+        hook = {"id": POLAR_WEBHOOK_ID, "events": sent_json(data)["events"], "url": hook_url}
         hooks[:] = [{**hook, "active": True}]
         body = {"data": {**hook, "signature_secret_key": SIGNING_SECRET}}
         return AiohttpClientMockResponse("post", url, status=201, json=body)
@@ -268,7 +282,15 @@ async def polar_api(
     async def list_exercises(method: str, url: URL, data: Any) -> Any:
         return AiohttpClientMockResponse(method, url, json=list(exercises))
 
+    async def list_nights(method: str, url: URL, data: Any) -> Any:
+        return AiohttpClientMockResponse(method, url, json={"nights": list(nights)})
+
+    async def list_recharges(method: str, url: URL, data: Any) -> Any:
+        return AiohttpClientMockResponse(method, url, json={"recharges": list(recharges)})
+
     aioclient_mock.get(f"{API}/v3/exercises", side_effect=list_exercises)
+    aioclient_mock.get(f"{API}/v3/users/sleep", side_effect=list_nights)
+    aioclient_mock.get(f"{API}/v3/users/nightly-recharge", side_effect=list_recharges)
     for item in ["EX1", "EX2", "EX3"]:
         aioclient_mock.get(f"{API}/v3/exercises/{item}", json=exercise_json(item))
     aioclient_mock.get(f"{API}/v3/webhooks", side_effect=list_webhooks)

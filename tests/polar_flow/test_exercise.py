@@ -54,7 +54,7 @@ def events(hass: HomeAssistant) -> list[Event]:
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shrink the retry backoff so the tests do not sleep."""
-    monkeypatch.setattr("custom_components.polar_flow.coordinator.BACKOFF_INITIAL", 0.001)
+    monkeypatch.setattr("custom_components.polar_flow.fetcher.BACKOFF_INITIAL", 0.001)
 
 
 @pytest.mark.usefixtures("setup_integration")

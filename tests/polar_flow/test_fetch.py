@@ -27,7 +27,7 @@ from yarl import URL
 
 from homeassistant.core import Event, HomeAssistant
 
-from custom_components.polar_flow import coordinator as coordinator_module
+from custom_components.polar_flow import fetcher as fetcher_module
 from custom_components.polar_flow.const import EVENT_EXERCISE
 from custom_components.polar_flow.fetch_limit import MAX_PENDING_FETCHES
 
@@ -56,8 +56,8 @@ def events(hass: HomeAssistant) -> list[Event]:
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shrink the retry delays so the tests do not sleep."""
-    monkeypatch.setattr(coordinator_module, "BACKOFF_INITIAL", 0.001)
-    monkeypatch.setattr(coordinator_module, "NOT_FOUND_DELAY", 0)
+    monkeypatch.setattr(fetcher_module, "BACKOFF_INITIAL", 0.001)
+    monkeypatch.setattr(fetcher_module, "NOT_FOUND_DELAY", 0)
 
 
 def other_requests(aioclient_mock: AiohttpClientMocker, allowed: str) -> list[str]:
@@ -181,7 +181,7 @@ async def test_burst_of_invented_ids_is_bounded(
 
     fetched = {URL(str(url)).name for _, url, *_ in polar_api.mock_calls}
     assert fetched == set(ids[:MAX_PENDING_FETCHES])
-    assert len(polar_api.mock_calls) == MAX_PENDING_FETCHES * coordinator_module.NOT_FOUND_ATTEMPTS
+    assert len(polar_api.mock_calls) == MAX_PENDING_FETCHES * fetcher_module.NOT_FOUND_ATTEMPTS
     counts = await notices(hass, hass_client, setup_integration)
     assert counts["dropped"] == len(ids) - MAX_PENDING_FETCHES
     assert counts["received"] == len(ids)
@@ -190,7 +190,7 @@ async def test_burst_of_invented_ids_is_bounded(
     # The last notice was dropped, but its exercise is real: the one catch-up publishes it.
     exercises.append(exercise_json(ids[-1], start="2026-11-27T07:00:00"))
     polar_api.mock_calls.clear()
-    freezer.tick(timedelta(seconds=coordinator_module.BACKOFF_MAX + 1))
+    freezer.tick(timedelta(seconds=fetcher_module.BACKOFF_MAX + 1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert requests_to(polar_api, "GET", "/v3/exercises") == 1
@@ -268,12 +268,12 @@ async def test_not_found_for_good_is_left_to_catch_up(
     )
     await post_webhook(notice_json("EX9"))
     await hass.async_block_till_done(wait_background_tasks=True)
-    attempts = coordinator_module.NOT_FOUND_ATTEMPTS
+    attempts = fetcher_module.NOT_FOUND_ATTEMPTS
     assert requests_to(polar_api, "GET", "/v3/exercises/EX9") == attempts
     assert events == []
 
     exercises.append(exercise_json("EX9", start="2026-11-27T07:00:00"))
-    freezer.tick(timedelta(seconds=coordinator_module.BACKOFF_MAX + 1))
+    freezer.tick(timedelta(seconds=fetcher_module.BACKOFF_MAX + 1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert requests_to(polar_api, "GET", "/v3/exercises/EX9") == attempts

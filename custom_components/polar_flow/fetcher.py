@@ -1,0 +1,210 @@
+"""Fetching for one account: one request per item at once, a few in parallel, backoff, 429 wait."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import StrEnum
+import random
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .accesslink import (
+    AccessLinkAuthError,
+    AccessLinkConsentError,
+    AccessLinkError,
+    AccessLinkNotFoundError,
+    AccessLinkRateLimitError,
+    AccessLinkUser,
+    InvalidIdError,
+)
+from .const import DOMAIN, LOGGER
+from .fetch_limit import PendingFetches
+from .kinds import DataKind, Summary
+
+if TYPE_CHECKING:
+    from . import PolarFlowConfigEntry
+
+FETCH_ATTEMPTS = 4
+FETCH_CONCURRENCY = 4
+BACKOFF_INITIAL = 2.0
+BACKOFF_MAX = 60.0
+# Right after a notice AccessLink may not serve the item yet.
+NOT_FOUND_ATTEMPTS = 3
+NOT_FOUND_DELAY = 5.0
+
+
+class Failure(StrEnum):
+    """Why a fetch returned nothing."""
+
+    # The notice's id cannot be fetched: it is not one plain path segment.
+    REFUSED = "refused"
+    # Still failing after the last attempt: left to the catch-up.
+    FAILED = "failed"
+    # Stopped for the whole account: sign-in, consents or the rate limit.
+    HALTED = "halted"
+
+
+class Fetcher:
+    """Fetch and list one account's data, within the account's and the client's bounds."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: PolarFlowConfigEntry,
+        user: AccessLinkUser,
+        pending: PendingFetches,
+        retry_later: Callable[[float], None],
+    ) -> None:
+        """Fetch for user; pending is its client's bound; retry_later schedules a catch-up."""
+        self._hass = hass
+        self._entry = entry
+        self._user = user
+        self._pending = pending
+        self._retry_later = retry_later
+        self._slots = asyncio.Semaphore(FETCH_CONCURRENCY)
+        self._in_flight: set[tuple[str, str]] = set()
+        self._not_before = 0.0
+        self._auth_failed = False
+
+    def busy(self, kind: DataKind[Any], key: str) -> bool:
+        """Return whether an item is being fetched."""
+        return (kind.key, key) in self._in_flight
+
+    def try_reserve(self, kind: DataKind[Any], key: str) -> bool:
+        """Take one of the client's places for fetching an item; False when all are taken."""
+        if not self._pending.try_reserve():
+            return False
+        self._in_flight.add((kind.key, key))
+        return True
+
+    @callback
+    def release(self, kind: DataKind[Any], key: str) -> None:
+        """Give back the place of an item fetched, given up or cancelled."""
+        self._in_flight.discard((kind.key, key))
+        self._pending.release()
+
+    @property
+    def rate_limit_wait(self) -> float:
+        """Return the seconds until AccessLink takes requests again."""
+        return max(0.0, self._not_before - _now())
+
+    async def async_fetch[S: Summary](self, kind: DataKind[S], key: str) -> S | Failure:
+        """Fetch one item with bounded exponential backoff; what still fails is left to catch-up."""
+        not_found = 0
+        not_found_attempts = kind.not_found_attempts or NOT_FOUND_ATTEMPTS
+        for attempt in range(max(FETCH_ATTEMPTS, not_found_attempts)):
+            if self._auth_failed:
+                return Failure.HALTED
+            if wait := self.rate_limit_wait:
+                self._retry_later(wait)
+                return Failure.HALTED
+            try:
+                async with self._slots:
+                    return await kind.fetch(self._user, key)
+            except InvalidIdError:
+                return Failure.REFUSED
+            except AccessLinkAuthError, ConfigEntryAuthFailed:
+                self._auth_failed = True
+                self._entry.async_start_reauth(self._hass)
+                return Failure.HALTED
+            except AccessLinkConsentError:
+                create_consent_issue(self._hass, self._user.user_id)
+                return Failure.HALTED
+            except AccessLinkRateLimitError as err:
+                self._not_before = _now() + max(err.retry_after, 1.0)
+                continue
+            except AccessLinkNotFoundError:
+                not_found += 1
+                if not_found >= not_found_attempts:
+                    LOGGER.debug("The %s %s is not at AccessLink (yet)", kind.key, key)
+                    break
+                delay = kind.not_found_delay or NOT_FOUND_DELAY
+            except AccessLinkError as err:
+                if attempt + 1 >= FETCH_ATTEMPTS:
+                    break
+                delay = min(BACKOFF_MAX, BACKOFF_INITIAL * 2**attempt) * (0.5 + random.random())  # noqa: S311
+                LOGGER.debug("Fetching the %s %s failed (%s), retrying", kind.key, key, err)
+            await _async_wait(self._hass, delay)
+        self._retry_later(BACKOFF_MAX)
+        return Failure.FAILED
+
+    async def async_list[S: Summary](self, kind: DataKind[S]) -> Sequence[S]:
+        """List a kind's recent items; failures become the coordinator's translated errors."""
+        if wait := self.rate_limit_wait:
+            raise UpdateFailed(
+                translation_domain=DOMAIN, translation_key="rate_limited", retry_after=wait
+            )
+        try:
+            items = await kind.list_recent(self._user)
+        except AccessLinkAuthError as err:
+            self._auth_failed = True
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except AccessLinkConsentError as err:
+            create_consent_issue(self._hass, self._user.user_id)
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="consents") from err
+        except AccessLinkRateLimitError as err:
+            self._not_before = _now() + err.retry_after
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                retry_after=err.retry_after,
+            ) from err
+        except AccessLinkError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        ir.async_delete_issue(self._hass, DOMAIN, consent_issue_id(self._user.user_id))
+        self._auth_failed = False
+        return items
+
+
+def consent_issue_id(user_id: int) -> str:
+    """Return the id of an account's consent repair issue."""
+    return f"consents_{user_id}"
+
+
+@callback
+def create_consent_issue(hass: HomeAssistant, user_id: int) -> None:
+    """Tell the user that Polar needs their consents."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        consent_issue_id(user_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="consents",
+        translation_placeholders={"account_url": "https://account.polar.com"},
+    )
+
+
+async def _async_wait(hass: HomeAssistant, delay: float) -> None:
+    """Wait on Home Assistant's clock, so a test can move time forward."""
+    done = hass.loop.create_future()
+
+    @callback
+    def _wake(_now: datetime) -> None:
+        if not done.done():
+            done.set_result(None)
+
+    cancel = async_call_later(hass, delay, _wake)
+    try:
+        await done
+    finally:
+        cancel()
+
+
+def _now() -> float:
+    """Return Home Assistant's clock in seconds."""
+    return dt_util.utcnow().timestamp()

@@ -1,0 +1,177 @@
+"""What an account has published, per kind of data, kept in a Store across restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypedDict, override
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, LOGGER
+from .kinds import DataKind, PublishRule, Summary, content_hash
+
+STORAGE_VERSION = 2
+# Longer than AccessLink lists anything (30 days), so a listed item is never published twice.
+SEEN_RETENTION = 45 * 24 * 3600
+
+
+class StoredSeen(TypedDict):
+    """When an item was published, and the digest of what it showed."""
+
+    at: float
+    hash: str | None
+
+
+class StoredKind(TypedDict):
+    """What is persisted per kind of data."""
+
+    seen: dict[str, StoredSeen]
+    latest: dict[str, Any] | None
+
+
+class StoredAccount(TypedDict):
+    """What is persisted per Polar account."""
+
+    kinds: dict[str, StoredKind]
+
+
+class _AccountStore(Store[StoredAccount]):
+    """The account's store, which knows the exercise-only layout of version 1."""
+
+    @override
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
+    ) -> StoredAccount:
+        """Move version 1 (exercises only) under kinds.exercise."""
+        seen = old_data.get("seen")
+        exercise = StoredKind(
+            seen={
+                str(key): StoredSeen(at=float(value), hash=None)
+                for key, value in (seen.items() if isinstance(seen, dict) else ())
+                if isinstance(value, int | float)
+            },
+            latest=old_data.get("latest"),
+        )
+        return StoredAccount(kinds={"exercise": exercise})
+
+
+class Ledger:
+    """Remember per kind which items were published, and the newest one of each."""
+
+    def __init__(
+        self, hass: HomeAssistant, user_id: int, kinds: Mapping[str, DataKind[Any]]
+    ) -> None:
+        """Initialise the ledger of one account."""
+        self._store = account_store(hass, user_id)
+        self._kinds = kinds
+        self._seen: dict[str, dict[str, StoredSeen]] = {}
+        self._latest: dict[str, Summary] = {}
+        self._dirty = False
+
+    @property
+    def latest(self) -> dict[str, Summary]:
+        """Return the newest item of each kind that has one."""
+        return dict(self._latest)
+
+    async def async_load(self) -> None:
+        """Restore what was stored; a kind never stored gets a baseline at the first listing."""
+        stored = await self._store.async_load()
+        kinds = stored.get("kinds") if isinstance(stored, dict) else None
+        if not isinstance(kinds, dict):
+            return
+        for key, kind in self._kinds.items():
+            data = kinds.get(key)
+            if not isinstance(data, dict) or not isinstance(data.get("seen"), dict):
+                continue
+            self._seen[key] = {
+                str(item): StoredSeen(at=float(seen["at"]), hash=seen.get("hash"))
+                for item, seen in data["seen"].items()
+                if isinstance(seen, dict) and isinstance(seen.get("at"), int | float)
+            }
+            try:
+                if latest := data.get("latest"):
+                    self._latest[key] = kind.restore(latest)
+            except KeyError, TypeError, ValueError:
+                LOGGER.debug("Ignored an unreadable latest %s in storage", key)
+
+    def has_baseline(self, kind: DataKind[Any]) -> bool:
+        """Return whether the kind was listed before, so what is new can be told apart."""
+        return kind.key in self._seen
+
+    def take_baseline(self, kind: DataKind[Any], items: list[Summary]) -> None:
+        """Remember listed items as seen without publishing them: no flood of old events."""
+        self._seen.setdefault(kind.key, {})
+        for item in items:
+            self.remember(kind, item)
+            self.offer_latest(kind, item)
+        self.save()
+
+    def is_new(self, kind: DataKind[Any], item: Summary) -> bool:
+        """Return whether an item is to be published under its kind's rule."""
+        seen = self._seen.get(kind.key, {}).get(item.key)
+        if seen is None:
+            return True
+        return kind.rule is PublishRule.LATEST_PER_DATE and seen["hash"] != content_hash(item)
+
+    def was_seen(self, kind: DataKind[Any], key: str) -> bool:
+        """Return whether an item of this key was published."""
+        return key in self._seen.get(kind.key, {})
+
+    def remember(self, kind: DataKind[Any], item: Summary) -> None:
+        """Mark an item as published with its content."""
+        digest = content_hash(item) if kind.rule is PublishRule.LATEST_PER_DATE else None
+        self._seen.setdefault(kind.key, {})[item.key] = StoredSeen(at=_now(), hash=digest)
+
+    def offer_latest(self, kind: DataKind[Any], item: Summary) -> bool:
+        """Keep item as the kind's newest unless a later one is known; return whether it is."""
+        current = self._latest.get(kind.key)
+        if current is not None and current.key != item.key and not _newer(item, current):
+            return False
+        self._latest[kind.key] = item
+        return True
+
+    def forget_old(self) -> None:
+        """Forget items older than AccessLink lists."""
+        cutoff = _now() - SEEN_RETENTION
+        for key, seen in self._seen.items():
+            self._seen[key] = {item: at for item, at in seen.items() if at["at"] >= cutoff}
+
+    def save(self) -> None:
+        """Persist soon, batching the writes of a burst."""
+        self._dirty = True
+        self._store.async_delay_save(self._stored, 1)
+
+    async def async_flush(self) -> None:
+        """Write what is pending now, before the entry unloads."""
+        if self._dirty:
+            await self._store.async_save(self._stored())
+
+    def _stored(self) -> StoredAccount:
+        """Return what is persisted."""
+        self._dirty = False
+        return StoredAccount(
+            kinds={
+                key: StoredKind(
+                    seen=dict(seen),
+                    latest=latest.as_dict() if (latest := self._latest.get(key)) else None,
+                )
+                for key, seen in self._seen.items()
+            }
+        )
+
+
+def account_store(hass: HomeAssistant, user_id: int) -> Store[StoredAccount]:
+    """Return the store of one account; private, as it holds health data."""
+    return _AccountStore(hass, STORAGE_VERSION, f"{DOMAIN}.account_{user_id}", private=True)
+
+
+def _newer(item: Summary, than: Summary) -> bool:
+    """Return whether item is at least as late as than; an unknown time counts as later."""
+    return not item.order or not than.order or item.order >= than.order
+
+
+def _now() -> float:
+    """Return Home Assistant's clock in seconds."""
+    return dt_util.utcnow().timestamp()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .client import AccessLinkClient, generate_member_id
+from .client import AccessLinkClient, check_exercise_id, generate_member_id
 from .const import (
     DEFAULT_API_URL,
     DEFAULT_AUTHORIZE_URL,
@@ -34,9 +34,11 @@ from .models import (
     ExerciseSample,
     HeartRateZone,
     InvalidDataError,
+    NightlyRecharge,
     Notice,
     RateLimit,
     RoutePoint,
+    Sleep,
     TokenResponse,
     TrainingLoadPro,
     UserInfo,
@@ -44,6 +46,7 @@ from .models import (
     parse_duration,
 )
 from .signature import sign, verify_signature
+from .user import AccessLinkUser
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -66,6 +69,7 @@ __all__ = [
     "AccessLinkResponseError",
     "AccessLinkServerError",
     "AccessLinkTimeoutError",
+    "AccessLinkUser",
     "CreatedWebhook",
     "EventType",
     "Exercise",
@@ -73,13 +77,16 @@ __all__ = [
     "HeartRateZone",
     "InvalidDataError",
     "InvalidIdError",
+    "NightlyRecharge",
     "Notice",
     "RateLimit",
     "RoutePoint",
+    "Sleep",
     "TokenResponse",
     "TrainingLoadPro",
     "UserInfo",
     "WebhookInfo",
+    "check_exercise_id",
     "generate_member_id",
     "parse_duration",
     "sign",

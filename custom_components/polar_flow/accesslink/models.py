@@ -1,4 +1,4 @@
-"""Typed models of AccessLink v3 JSON: tokens, users, webhooks, notices, exercises."""
+"""Typed models of AccessLink v3 JSON: tokens, users, webhooks, notices, exercises, sleep."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ._convert import (
 from .const import EventType
 from .exercise import Exercise, ExerciseSample, HeartRateZone, RoutePoint, TrainingLoadPro
 from .ratelimit import RateLimit
+from .sleep import NightlyRecharge, Sleep
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -31,9 +32,11 @@ __all__ = [
     "ExerciseSample",
     "HeartRateZone",
     "InvalidDataError",
+    "NightlyRecharge",
     "Notice",
     "RateLimit",
     "RoutePoint",
+    "Sleep",
     "TokenResponse",
     "TrainingLoadPro",
     "UserInfo",

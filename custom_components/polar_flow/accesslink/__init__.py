@@ -1,4 +1,4 @@
-"""Async client for Polar AccessLink v3: models, errors, webhook signatures (no Home Assistant)."""
+"""Async client for Polar AccessLink v3: models, errors, notices, signatures (no Home Assistant)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ from .models import (
     WebhookInfo,
     parse_duration,
 )
+from .notice import NOTICE_SCHEMA
 from .signature import sign, verify_signature
 from .user import AccessLinkUser
 
@@ -54,6 +55,7 @@ __all__ = [
     "DEFAULT_TOKEN_URL",
     "HEADER_WEBHOOK_EVENT",
     "HEADER_WEBHOOK_SIGNATURE",
+    "NOTICE_SCHEMA",
     "SCOPE",
     "AccessLinkAuthError",
     "AccessLinkClient",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 import json
@@ -12,81 +11,15 @@ from typing import Any, Final
 from aiohttp import ClientPayloadError, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
-import voluptuous as vol
 
 from homeassistant.util.aiohttp import MockRequest
 
-from .accesslink import EventType, Notice, verify_signature
-from .const import LOGGER, MAX_WEBHOOK_BODY
+from .accesslink import EventType, InvalidDataError, Notice, verify_signature
+from .const import MAX_WEBHOOK_BODY
 
 SIGNATURE_HEADER = "Polar-Webhook-Signature"
 # Polar gives up on a delivery after 10 seconds.
 BODY_READ_TIMEOUT: Final = 8.0
-
-
-def _user_id(value: Any) -> int:
-    """Accept a Polar user id as an integer or a string of digits."""
-    if isinstance(value, bool):
-        raise vol.Invalid("user_id is not a number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    raise vol.Invalid("user_id is not a number")
-
-
-def _entity_id(value: Any) -> str:
-    """Accept an id as a non-empty string or an integer."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, str) and 0 < len(value) <= 256:
-        return value
-    raise vol.Invalid("not an id")
-
-
-def _exercise_needs_entity_id(data: dict[str, Any]) -> dict[str, Any]:
-    """Require entity_id on EXERCISE notices."""
-    if data["event"] == EventType.EXERCISE and not data.get("entity_id"):
-        raise vol.Invalid("EXERCISE notice without entity_id")
-    return data
-
-
-NOTICE_SCHEMA = vol.All(
-    vol.Schema(
-        {
-            vol.Required("event"): vol.All(str, vol.Length(min=1, max=64)),
-            vol.Required("user_id"): vol.All(_user_id, vol.Range(min=0)),
-        },
-        extra=vol.ALLOW_EXTRA,
-    ),
-    _exercise_needs_entity_id,
-)
-
-# Fields a notice can do without: one that cannot be used is dropped, not the whole notice.
-OPTIONAL_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
-    "entity_id": _entity_id,
-    "timestamp": vol.All(str, vol.Length(max=64)),
-    "url": vol.All(str, vol.Length(min=1, max=2048)),
-    "date": vol.All(str, vol.Length(max=32)),
-    "from": vol.All(str, vol.Length(max=64)),
-    "to": vol.All(str, vol.Length(max=64)),
-}
-
-
-def _usable_fields(payload: dict[str, Any]) -> dict[str, Any]:
-    """Return the payload without the optional fields that cannot be used."""
-    data = {key: value for key, value in payload.items() if key not in OPTIONAL_FIELDS}
-    dropped = []
-    for key, validator in OPTIONAL_FIELDS.items():
-        if key not in payload:
-            continue
-        try:
-            data[key] = validator(payload[key])
-        except vol.Invalid:
-            dropped.append(key)
-    if dropped:
-        LOGGER.debug("Dropped the unusable %s of a signed notice", ", ".join(dropped))
-    return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +94,6 @@ def parse_request(body: bytes, signature: str | None, secret: str | None) -> Not
     if not isinstance(payload, dict):
         return _ignored("the body is not a JSON object")
     try:
-        return Notice.from_dict(NOTICE_SCHEMA(_usable_fields(payload)))
-    except vol.Invalid as err:
-        return _ignored(f"invalid notice: {err.msg}")
-    except ValueError as err:
-        return _ignored(f"invalid notice: {err}")
+        return Notice.from_dict(payload)
+    except InvalidDataError as err:
+        return _ignored(str(err))

@@ -11,7 +11,16 @@ import jsonschema
 import pytest
 import yaml
 
-SPEC_PATH = Path(__file__).parents[2].parent / "shared" / "polar-accesslink" / "openapi.yaml"
+_SPEC = Path("shared", "polar-accesslink", "openapi.yaml")
+
+
+def _find_spec() -> Path:
+    """Return the spec beside the checkout or beside a parent of it (a git worktree)."""
+    parents = Path(__file__).parents[3:]
+    return next((path / _SPEC for path in parents if (path / _SPEC).is_file()), parents[0] / _SPEC)
+
+
+SPEC_PATH = _find_spec()
 _REF_PREFIX = "#/components/schemas/"
 
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture(name: str) -> Any:
+    """Return a JSON document of fixtures/ freshly parsed."""
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
 
 EXERCISE: dict[str, Any] = {
     "id": "2AC312F",

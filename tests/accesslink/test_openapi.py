@@ -11,7 +11,9 @@ from custom_components.polar_flow.accesslink import (
     CreatedWebhook,
     EventType,
     Exercise,
+    NightlyRecharge,
     Notice,
+    Sleep,
     UserInfo,
     WebhookInfo,
 )
@@ -24,6 +26,7 @@ from .payloads import (
     EXERCISE_WITH_DETAILS,
     USER,
     WEBHOOK_LIST,
+    fixture,
 )
 
 UTC = dt.UTC
@@ -46,6 +49,10 @@ def test_spec_paths_used_by_the_client(spec: dict[str, Any]) -> None:
     assert {"post"} <= paths["/v3/webhooks/activate"].keys()
     assert {"post"} <= paths["/v3/webhooks/deactivate"].keys()
     assert paths["/v3/webhooks"]["post"]["security"] == [{"Basic": []}]
+    for path in ("/v3/users/sleep", "/v3/users/nightly-recharge"):
+        assert {"get"} <= paths[path].keys()
+        assert {"get"} <= paths[f"{path}/{{date}}"].keys()
+        assert {"404"} <= paths[f"{path}/{{date}}"]["get"]["responses"].keys()
     assert set(paths["/v3/webhooks/activate"]["post"]["responses"]) == {"200", "204"}
 
 
@@ -120,6 +127,89 @@ def test_strict_validator_catches_misspelt_fields(spec: dict[str, Any]) -> None:
     assert not check.is_valid({**EXERCISE, "running_index": 51})
     assert not check.is_valid({**EXERCISE, "distance": "1600"})
     assert not check.is_valid({**EXERCISE, "id": 5})
+
+
+def test_sleep_example(spec: dict[str, Any]) -> None:
+    data = example(spec, "sleep")
+    validator(spec, "sleep").validate(data)
+    plus_three = dt.timezone(dt.timedelta(hours=3))
+    assert Sleep.from_dict(data) == Sleep(
+        date=dt.date(2020, 1, 1),
+        sleep_start_time=dt.datetime(2020, 1, 1, 0, 39, 7, tzinfo=plus_three),
+        sleep_end_time=dt.datetime(2020, 1, 1, 9, 19, 37, tzinfo=plus_three),
+        device_id="1111AAAA",
+        continuity=2.1,
+        continuity_class=2,
+        light_sleep=1000,
+        deep_sleep=1000,
+        rem_sleep=1000,
+        unrecognized_sleep_stage=1000,
+        total_interruption_duration=1000,
+        short_interruption_duration=500,
+        long_interruption_duration=300,
+        sleep_score=80,
+        sleep_charge=3,
+        sleep_goal=28800,
+        sleep_rating=3,
+        sleep_cycles=6,
+        group_duration_score=100.0,
+        group_solidity_score=75.0,
+        group_regeneration_score=54.2,
+    )
+    nights = example(spec, "nights")
+    assert [Sleep.from_dict(item).date for item in nights["nights"]] == [dt.date(2020, 1, 1)]
+
+
+def test_nightly_recharge_example(spec: dict[str, Any]) -> None:
+    data = example(spec, "nightly-recharge")
+    validator(spec, "nightly-recharge").validate(data)
+    assert NightlyRecharge.from_dict(data) == NightlyRecharge(
+        date=dt.date(2020, 1, 1),
+        heart_rate_avg=70,
+        beat_to_beat_avg=816,
+        heart_rate_variability_avg=28,
+        breathing_rate_avg=14.1,
+        nightly_recharge_status=3,
+        ans_charge=0.0,
+        ans_charge_status=3,
+    )
+    recharges = example(spec, "recharges")
+    assert [NightlyRecharge.from_dict(item).ans_charge for item in recharges["recharges"]] == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "left_out"),
+    [
+        ("sleep", Sleep, {"polar_user", "hypnogram", "heart_rate_samples"}),
+        ("nightly-recharge", NightlyRecharge, {"polar_user", "hrv_samples", "breathing_samples"}),
+    ],
+)
+def test_daily_models_cover_every_documented_summary_field(
+    spec: dict[str, Any], name: str, model: Any, left_out: set[str]
+) -> None:
+    """Every documented field is a model field, but the owner link and the sample maps."""
+    documented = set(schema(spec, name)["properties"])
+    assert left_out <= documented
+    assert set(model.__dataclass_fields__) == documented - left_out
+
+
+@pytest.mark.parametrize(
+    ("name", "document"),
+    [
+        ("sleep", "sleep.json"),
+        ("nights", "nights.json"),
+        ("nightly-recharge", "nightly_recharge.json"),
+        ("recharges", "recharges.json"),
+    ],
+)
+def test_served_daily_fixtures_conform(spec: dict[str, Any], name: str, document: str) -> None:
+    validator(spec, name).validate(fixture(document))
+
+
+def test_sleep_notice_example_names_the_date_the_client_fetches(spec: dict[str, Any]) -> None:
+    notice = Notice.from_dict(example(spec, "webhookPayloadSleep"))
+    assert notice.date == dt.date(2019, 12, 31)
+    assert notice.url == f"https://www.polaraccesslink.com/v3/users/sleep/{notice.date}"
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
-"""Async client for Polar AccessLink v3: models, errors, webhook signatures (no Home Assistant)."""
+"""Async client for Polar AccessLink v3: models, errors, notices, signatures (no Home Assistant)."""
 
 from __future__ import annotations
 
-from .client import AccessLinkClient, generate_member_id
+from .client import AccessLinkClient, check_exercise_id, generate_member_id
 from .const import (
     DEFAULT_API_URL,
     DEFAULT_AUTHORIZE_URL,
@@ -34,16 +34,20 @@ from .models import (
     ExerciseSample,
     HeartRateZone,
     InvalidDataError,
+    NightlyRecharge,
     Notice,
     RateLimit,
     RoutePoint,
+    Sleep,
     TokenResponse,
     TrainingLoadPro,
     UserInfo,
     WebhookInfo,
     parse_duration,
 )
+from .notice import NOTICE_SCHEMA
 from .signature import sign, verify_signature
+from .user import AccessLinkUser
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -51,6 +55,7 @@ __all__ = [
     "DEFAULT_TOKEN_URL",
     "HEADER_WEBHOOK_EVENT",
     "HEADER_WEBHOOK_SIGNATURE",
+    "NOTICE_SCHEMA",
     "SCOPE",
     "AccessLinkAuthError",
     "AccessLinkClient",
@@ -66,6 +71,7 @@ __all__ = [
     "AccessLinkResponseError",
     "AccessLinkServerError",
     "AccessLinkTimeoutError",
+    "AccessLinkUser",
     "CreatedWebhook",
     "EventType",
     "Exercise",
@@ -73,13 +79,16 @@ __all__ = [
     "HeartRateZone",
     "InvalidDataError",
     "InvalidIdError",
+    "NightlyRecharge",
     "Notice",
     "RateLimit",
     "RoutePoint",
+    "Sleep",
     "TokenResponse",
     "TrainingLoadPro",
     "UserInfo",
     "WebhookInfo",
+    "check_exercise_id",
     "generate_member_id",
     "parse_duration",
     "sign",

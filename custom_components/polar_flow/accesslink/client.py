@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping, Sequence
+import datetime as dt
 import json
 import logging
 import re
@@ -23,13 +24,22 @@ from .errors import (
     InvalidIdError,
     error_from_response,
 )
-from .models import CreatedWebhook, Exercise, Notice, RateLimit, UserInfo, WebhookInfo
+from .models import (
+    CreatedWebhook,
+    Exercise,
+    NightlyRecharge,
+    Notice,
+    RateLimit,
+    Sleep,
+    UserInfo,
+    WebhookInfo,
+)
 from .urlguard import parse_api_url, same_endpoint
 
 if TYPE_CHECKING:
     from yarl import URL
 
-__all__ = ["AccessLinkClient", "generate_member_id"]
+__all__ = ["AccessLinkClient", "check_exercise_id", "generate_member_id"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,6 +52,13 @@ _EXERCISE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 def generate_member_id() -> str:
     """Return a fresh member id for POST /v3/users, unique per user."""
     return uuid.uuid4().hex
+
+
+def check_exercise_id(exercise_id: str) -> str:
+    """Return an exercise id that is one plain path segment, else raise InvalidIdError."""
+    if not _EXERCISE_ID.fullmatch(exercise_id):
+        raise InvalidIdError("the id is not a usable exercise id")
+    return exercise_id
 
 
 def _flags(*, samples: bool, zones: bool, route: bool) -> dict[str, str]:
@@ -153,15 +170,38 @@ class AccessLinkClient:
         """Fetch the exercise of an EXERCISE notice by its entity_id; its url is only a hint."""
         if notice.event != EventType.EXERCISE:
             raise ValueError(f"not an EXERCISE notice: {notice.event}")
-        exercise_id = notice.entity_id or ""
-        if not _EXERCISE_ID.fullmatch(exercise_id):
-            raise InvalidIdError("the notice's entity_id is not a usable exercise id")
+        exercise_id = check_exercise_id(notice.entity_id or "")
         url = self._endpoint("exercises", exercise_id)
         if notice.url and not same_endpoint(url, notice.url):
             _LOGGER.debug("The notice's url differs from %s; fetching that instead", url.path)
         return await self.get_exercise(
             token, exercise_id, samples=samples, zones=zones, route=route
         )
+
+    # Sleep and Nightly Recharge of the last 28 days (Bearer token of the user)
+
+    async def list_sleep(self, token: str) -> list[Sleep]:
+        """Return the nights of the last 28 days; nights without a date are skipped."""
+        payload = await self._call("GET", self._endpoint("users", "sleep"), _bearer(token))
+        return _items(Sleep.from_dict, payload, "nights")
+
+    async def get_sleep(self, token: str, day: dt.date) -> Sleep:
+        """Return the sleep whose result date is day."""
+        url = self._endpoint("users", "sleep", _iso_day(day))
+        payload = await self._call("GET", url, _bearer(token))
+        return _parse(Sleep.from_dict, _found(payload), "sleep")
+
+    async def list_nightly_recharge(self, token: str) -> list[NightlyRecharge]:
+        """Return the Nightly Recharges of the last 28 days; those without a date are skipped."""
+        url = self._endpoint("users", "nightly-recharge")
+        payload = await self._call("GET", url, _bearer(token))
+        return _items(NightlyRecharge.from_dict, payload, "recharges")
+
+    async def get_nightly_recharge(self, token: str, day: dt.date) -> NightlyRecharge:
+        """Return the Nightly Recharge of the night that ended on day."""
+        url = self._endpoint("users", "nightly-recharge", _iso_day(day))
+        payload = await self._call("GET", url, _bearer(token))
+        return _parse(NightlyRecharge.from_dict, _found(payload), "Nightly Recharge")
 
     # Webhook (HTTP Basic with the client credentials)
 
@@ -295,6 +335,33 @@ def _bearer(token: str) -> str:
     if not token:
         raise ValueError("an access token is required")
     return f"Bearer {token}"
+
+
+def _iso_day(day: dt.date) -> str:
+    """Return the ISO date of a path; a datetime counts by its own date."""
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    return day.isoformat()
+
+
+def _items[T](parse: Callable[[Mapping[str, Any]], T], payload: Any, key: str) -> list[T]:
+    """Parse the array under key of a list answer, skipping the items a model refuses."""
+    if payload is None:
+        return []
+    if not isinstance(payload, Mapping):
+        raise AccessLinkResponseError(f"the {key} list is not a JSON object")
+    items = payload.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise AccessLinkResponseError(f"the {key} list has no {key!r} array")
+    parsed: list[T] = []
+    for item in items:
+        try:
+            parsed.append(parse(item))
+        except ValueError as err:
+            _LOGGER.debug("Skipping an unusable item of the %s list: %s", key, err)
+    return parsed
 
 
 def _found(payload: Any) -> Any:

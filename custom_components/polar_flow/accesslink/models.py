@@ -1,4 +1,4 @@
-"""Typed models of AccessLink v3 JSON: tokens, users, webhooks, notices, exercises."""
+"""Typed models of AccessLink v3 JSON: tokens, users, webhooks, notices, exercises, sleep."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from ._convert import (
     require_mapping,
     strings,
 )
-from .const import EventType
 from .exercise import Exercise, ExerciseSample, HeartRateZone, RoutePoint, TrainingLoadPro
+from .notice import Notice
 from .ratelimit import RateLimit
+from .sleep import NightlyRecharge, Sleep
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -31,17 +32,17 @@ __all__ = [
     "ExerciseSample",
     "HeartRateZone",
     "InvalidDataError",
+    "NightlyRecharge",
     "Notice",
     "RateLimit",
     "RoutePoint",
+    "Sleep",
     "TokenResponse",
     "TrainingLoadPro",
     "UserInfo",
     "WebhookInfo",
     "parse_duration",
 ]
-
-_EVENT_TYPES = {member.value: member for member in EventType}
 
 
 def _required_str(data: Mapping[str, Any], key: str, what: str) -> str:
@@ -174,42 +175,4 @@ class CreatedWebhook:
             events=strings(data.get("events")),
             url=_required_str(data, "url", "created webhook"),
             signature_secret_key=_required_str(data, "signature_secret_key", "created webhook"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A webhook payload: which data of which user is ready, and where to fetch it.
-
-    event is an EventType member when known, else the raw string. user_id is None
-    only for PING. from_time/to_time hold SleepWise "from"/"to" (dates become midnight UTC).
-    """
-
-    event: str
-    user_id: int | None
-    timestamp: dt.datetime | None
-    url: str | None
-    entity_id: str | None = None
-    date: dt.date | None = None
-    from_time: dt.datetime | None = None
-    to_time: dt.datetime | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Notice:
-        """Parse a payload; event is required, and user_id for all events but PING."""
-        data = require_mapping(data, "notice")
-        raw_event = _required_str(data, "event", "notice")
-        event: str = _EVENT_TYPES.get(raw_event, raw_event)
-        user_id = opt_loose_int(data.get("user_id"))
-        if user_id is None and event != EventType.PING:
-            raise InvalidDataError("notice without a valid 'user_id'")
-        return cls(
-            event=event,
-            user_id=user_id,
-            timestamp=opt_datetime(data.get("timestamp")),
-            url=opt_str(data.get("url")) or None,
-            entity_id=opt_id(data.get("entity_id")),
-            date=opt_date(data.get("date")),
-            from_time=opt_datetime(data.get("from")),
-            to_time=opt_datetime(data.get("to")),
         )

@@ -1,0 +1,80 @@
+"""One AccessLink account: the client bound to a user id and a source of fresh tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+import datetime as dt
+
+from .client import AccessLinkClient, check_exercise_id
+from .models import Exercise, NightlyRecharge, Sleep
+
+__all__ = ["AccessLinkUser"]
+
+
+class AccessLinkUser:
+    """Make one account's calls, asking access_token() before every request.
+
+    The provider may check, refresh or refuse the token; whatever it raises reaches the caller.
+    """
+
+    def __init__(
+        self,
+        client: AccessLinkClient,
+        user_id: int,
+        access_token: Callable[[], Awaitable[str]],
+    ) -> None:
+        """Bind the client to the Polar user id and its token provider."""
+        self._client = client
+        self._user_id = user_id
+        self._access_token = access_token
+
+    def __repr__(self) -> str:
+        """Name the account, never its token."""
+        return f"{type(self).__name__}(user_id={self._user_id})"
+
+    @property
+    def user_id(self) -> int:
+        """Return the Polar user id."""
+        return self._user_id
+
+    @property
+    def client(self) -> AccessLinkClient:
+        """Return the AccessLink client."""
+        return self._client
+
+    async def list_exercises(
+        self, *, samples: bool = False, zones: bool = False, route: bool = False
+    ) -> list[Exercise]:
+        """Return the exercises of the last 30 days."""
+        token = await self._access_token()
+        return await self._client.list_exercises(token, samples=samples, zones=zones, route=route)
+
+    async def get_exercise(
+        self, exercise_id: str, *, samples: bool = False, zones: bool = False, route: bool = False
+    ) -> Exercise:
+        """Return one exercise; an id that is not one plain path segment is never sent."""
+        check_exercise_id(exercise_id)
+        token = await self._access_token()
+        return await self._client.get_exercise(
+            token, exercise_id, samples=samples, zones=zones, route=route
+        )
+
+    async def list_sleep(self) -> list[Sleep]:
+        """Return the nights of the last 28 days."""
+        return await self._client.list_sleep(await self._access_token())
+
+    async def get_sleep(self, day: dt.date) -> Sleep:
+        """Return the sleep whose result date is day."""
+        return await self._client.get_sleep(await self._access_token(), day)
+
+    async def list_nightly_recharge(self) -> list[NightlyRecharge]:
+        """Return the Nightly Recharges of the last 28 days."""
+        return await self._client.list_nightly_recharge(await self._access_token())
+
+    async def get_nightly_recharge(self, day: dt.date) -> NightlyRecharge:
+        """Return the Nightly Recharge of the night that ended on day."""
+        return await self._client.get_nightly_recharge(await self._access_token(), day)
+
+    async def delete(self) -> None:
+        """De-register the user at AccessLink, which also revokes the token."""
+        await self._client.delete_user(await self._access_token(), self._user_id)

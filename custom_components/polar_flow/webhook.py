@@ -27,7 +27,6 @@ from .accesslink import (
     AccessLinkRequestError,
     AccessLinkServerError,
     AccessLinkTimeoutError,
-    EventType,
     Notice,
     WebhookInfo,
 )
@@ -399,7 +398,7 @@ class PolarWebhookManager:
     @callback
     def _async_route(self, notice: Notice) -> None:
         """Hand a notice to the coordinator of its account."""
-        if notice.event != EventType.EXERCISE:
+        if notice.event not in SUBSCRIBED_EVENTS:
             LOGGER.debug("Ignored a %s notice", notice.event)
         elif (coordinator := self.coordinators.get(notice.user_id or -1)) is None:
             LOGGER.debug("Ignored a notice for user %s, not signed in here", notice.user_id)

@@ -316,9 +316,7 @@ async def test_older_night_changed_keeps_the_newest_on_the_sensors(
     """A change to an earlier night is announced, but the sensors keep showing the newest night."""
     await push(hass, post_webhook)
     older = "2026-11-27"
-    night_api.get(
-        f"{API}/v3/users/sleep/{older}", json=load("sleep", date=older, sleep_score=50)
-    )
+    night_api.get(f"{API}/v3/users/sleep/{older}", json=load("sleep", date=older, sleep_score=50))
     night_api.get(f"{API}/v3/users/nightly-recharge/{older}", status=404, json=NOT_FOUND)
     await push(hass, post_webhook, older)
     assert [event.data["date"] for event in sleep_events] == [NIGHT, older]

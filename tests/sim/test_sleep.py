@@ -302,3 +302,13 @@ async def test_cli_records_changes_and_repeats_a_night(
             main, ["sleep", uid, "--date", DAY, "--repeat", "--field", "sleep_score=1",
                    "--sim-url", sim.url]
         )  # fmt: skip
+
+
+async def test_malformed_fields_are_served_as_given(sim: Sim) -> None:
+    """A client must cope with odd values: they are stored as given and derive nothing."""
+    world = await _world(sim)
+    fields = {"sleep_score": "bad", "continuity": None, "sleep_charge": 9}
+    made = await _night(sim, world, {"fields": fields, "push": False})
+    assert {k: made["data"][k] for k in fields} == fields
+    recharge = await _get(sim, world, f"/v3/users/nightly-recharge/{DAY}")
+    assert 1 <= recharge["nightly_recharge_status"] <= 6

@@ -63,6 +63,9 @@ def _serve_parser(sub: Any) -> None:
     p.add_argument("--short-window", type=float, default=900.0)
     p.add_argument("--long-window", type=float, default=86400.0)
     p.add_argument("--push-concurrency", type=int, default=64)
+    p.add_argument(
+        "--recharge-delay", type=float, default=0.0, help="seconds until a night's recharge shows"
+    )
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
     p.add_argument("--log-level", default="INFO")
 
@@ -94,9 +97,10 @@ def _control_parsers(sub: Any) -> None:  # noqa: PLR0915
     p = add("update-user", "change a user")
     p.add_argument("user_id", type=int)
     p.add_argument("--consents", action=argparse.BooleanOptionalAction, default=None)
-    p = add("settings", "show or change auto-approve / current user")
+    p = add("settings", "show or change auto-approve / current user / recharge delay")
     p.add_argument("--auto-approve", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--current-user", type=int)
+    p.add_argument("--recharge-delay", type=float, help="seconds")
     p = add("workout", "finish a workout (EXERCISE)")
     p.add_argument("user_id", type=int)
     p.add_argument("--sport")
@@ -105,10 +109,13 @@ def _control_parsers(sub: Any) -> None:  # noqa: PLR0915
     p.add_argument("--field", action="append", default=[], help="KEY=JSON_VALUE")
     p.add_argument("--no-push", action="store_true", help="record only (a missed push)")
     for name in ("sleep", "activity", "heart-rate", "physical-info"):
-        p = add(name, f"record {name} data")
+        p = add(name, f"record {name} data (again: replace it) or --repeat its notice")
         p.add_argument("user_id", type=int)
         p.add_argument("--date")
-        p.add_argument("--no-push", action="store_true")
+        p.add_argument("--field", action="append", default=[], help="KEY=JSON_VALUE")
+        group = p.add_mutually_exclusive_group()
+        group.add_argument("--no-push", action="store_true")
+        group.add_argument("--repeat", action="store_true", help="push the notice again only")
     p = add("notice", "push an arbitrary notice")
     p.add_argument("event")
     p.add_argument("user_id", type=int)
@@ -194,6 +201,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         ping_timeout=args.push_timeout,
         deactivate_after=args.deactivate_after,
         push_concurrency=args.push_concurrency,
+        recharge_delay=args.recharge_delay,
         rate_limits=RateLimitConfig(
             short_window=args.short_window,
             short_base=args.short_limit[0],
@@ -297,7 +305,11 @@ def run_command(args: argparse.Namespace) -> Any:  # noqa: PLR0915
             body = _drop_none(consents=args.consents)
             return call(url, "PATCH", f"/_sim/users/{args.user_id}", body)
         case "settings":
-            body = _drop_none(auto_approve=args.auto_approve, current_user=args.current_user)
+            body = _drop_none(
+                auto_approve=args.auto_approve,
+                current_user=args.current_user,
+                recharge_delay=args.recharge_delay,
+            )
             if not body:
                 return call(url, "GET", "/_sim/settings")
             return call(url, "POST", "/_sim/settings", body)
@@ -314,7 +326,12 @@ def run_command(args: argparse.Namespace) -> Any:  # noqa: PLR0915
         case "sleep" | "activity" | "heart-rate" | "physical-info":
             path = {"heart-rate": "continuous-heart-rate"}.get(cmd, cmd)
             body = _drop_none(date=args.date)
-            body["push"] = not args.no_push
+            if args.field:
+                body["fields"] = dict(_field(f) for f in args.field)
+            if args.repeat:
+                body["repeat"] = True
+            else:
+                body["push"] = not args.no_push
             return call(url, "POST", f"/_sim/users/{args.user_id}/{path}", body)
         case "notice":
             body = _drop_none(

@@ -47,6 +47,7 @@ class SimConfig:
     deactivate_after: float = WEEK
     push_concurrency: int = 64
     delivery_log_size: int = 20000
+    recharge_delay: float = 0.0
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
     state_file: Path | None = None
     initial: dict[str, Any] = field(default_factory=dict)

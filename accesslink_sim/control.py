@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from .core import USER_FIELDS, _pick
+from .core import USER_FIELDS, _pick, recharge_delay
 from .errors import ApiError
 from .faults import DELIVERY_KINDS, RESPONSE_KINDS, DeliveryFault, ResponseFault
 from .keys import json_body, path_int, sim_of
@@ -54,11 +54,11 @@ async def state(request: web.Request) -> web.Response:
 
 
 async def settings(request: web.Request) -> web.Response:
-    """GET or change auto_approve and current_user."""
+    """GET or change auto_approve, current_user and recharge_delay."""
     sim = sim_of(request)
     if request.method != "GET":
         body = await json_body(request)
-        unknown = set(body) - {"auto_approve", "current_user"}
+        unknown = set(body) - {"auto_approve", "current_user", "recharge_delay"}
         if unknown:
             raise ApiError(400, f"unknown settings: {', '.join(sorted(unknown))}")
         if "auto_approve" in body:
@@ -67,6 +67,9 @@ async def settings(request: web.Request) -> web.Response:
         if "current_user" in body:
             current = body["current_user"]
             sim.set_current_user(None if current is None else _int(body, "current_user", None, 1))
+        if "recharge_delay" in body:
+            sim.state.settings.recharge_delay = recharge_delay(body["recharge_delay"])
+            sim.mark_dirty()
     return web.json_response(asdict(sim.state.settings))
 
 
@@ -183,16 +186,21 @@ async def add_exercise(request: web.Request) -> web.Response:
 
 
 def _add_day(kind: str) -> Any:
-    """Return a handler recording a dated document of a kind."""
+    """Return a handler recording (or repeating the notice of) a dated document of a kind."""
 
     async def handler(request: web.Request) -> web.Response:
-        """Record the document and push its notice unless push is false."""
+        """Record the document and push its notice unless push is false; repeat: push again."""
         sim = sim_of(request)
         user_id = path_int(request, "user_id")
         body = await json_body(request, required=False)
-        unknown = set(body) - {"date", "push", "fields"}
+        unknown = set(body) - {"date", "push", "fields", "repeat"}
         if unknown:
             raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
+        if _bool(body, "repeat", False):
+            if "fields" in body or "push" in body:
+                raise ApiError(400, "repeat pushes the recorded data again: no fields or push")
+            recorded, repeated = sim.repeat_day(kind, user_id, body.get("date"))
+            return web.json_response({"data": recorded, "notice": repeated})
         fields = body.get("fields", {})
         if not isinstance(fields, dict):
             raise ApiError(400, "fields must be an object")

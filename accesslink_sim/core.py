@@ -70,6 +70,7 @@ class Simulator:
         self._saver: asyncio.Task[None] | None = None
         if loaded is None:
             self.state.settings.auto_approve = config.auto_approve
+            self.state.settings.recharge_delay = recharge_delay(config.recharge_delay)
             self.apply_initial(config.initial)
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -130,6 +131,8 @@ class Simulator:
             self.state.settings.auto_approve = bool(settings["auto_approve"])
         if "current_user" in settings:
             self.set_current_user(settings["current_user"])
+        if "recharge_delay" in settings:
+            self.state.settings.recharge_delay = recharge_delay(settings["recharge_delay"])
 
     # ---- clients, users, tokens -------------------------------------------------------
     def add_client(
@@ -437,32 +440,50 @@ class Simulator:
         *,
         push: bool = True,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """Record sleep (with nightly recharge), activity, continuous HR or physical info."""
+        """Record or replace sleep (and recharge), activity, continuous HR or physical info."""
         user = self.user(user_id)
         the_day = self._day(day)
         iso = the_day.isoformat()
         rng = rng_for(self.config.seed, user_id, kind, iso)
         now = self.clock.now()
-        event: str
+        fields = fields or {}
         if kind == "sleep":
-            doc, recharge = generate_sleep(rng, user, the_day, self.base_url)
-            self.state.days["recharge"][day_key(user_id, iso)] = DayRecord(
-                user_id, iso, now, recharge
-            )
-            event = "SLEEP"
+            doc, recharge = generate_sleep(rng, user, the_day, self.base_url, fields)
+            self._record_recharge(user_id, iso, now, recharge)
         elif kind == "activity":
-            doc, event = generate_activity(rng, user, the_day), "ACTIVITY_SUMMARY"
+            doc = generate_activity(rng, user, the_day) | fields
         elif kind == "chr":
-            doc, event = generate_chr(rng, user, the_day, self.base_url), "CONTINUOUS_HEART_RATE"
+            doc = generate_chr(rng, user, the_day, self.base_url) | fields
         elif kind == "physical":
-            doc, event = generate_physical(rng, user, now), "PHYSICAL_INFORMATION"
+            doc = generate_physical(rng, user, now) | fields
         else:
             raise ApiError(404, f"unknown data kind {kind}")
-        doc.update(fields or {})
         self.state.days[kind][day_key(user_id, iso)] = DayRecord(user_id, iso, now, doc)
         self.mark_dirty()
-        result = self.notify(event, user_id, date=iso) if push else None
+        result = self.notify(DAY_EVENTS[kind], user_id, date=iso) if push else None
         return doc, result
+
+    def _record_recharge(
+        self, user_id: int, iso: str, now: float, recharge: dict[str, Any]
+    ) -> None:
+        """Store a night's recharge: served recharge_delay after the night was first recorded."""
+        key = day_key(user_id, iso)
+        previous = self.state.days["recharge"].get(key)
+        available_at = now + self.state.settings.recharge_delay
+        if previous is not None and previous.available_at is not None:
+            available_at = min(available_at, previous.available_at)
+        self.state.days["recharge"][key] = DayRecord(user_id, iso, now, recharge, available_at)
+
+    def repeat_day(
+        self, kind: str, user_id: int, day: object | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Push a recorded document's notice again, the data unchanged (a duplicate delivery)."""
+        self.user(user_id)
+        iso = self._day(day).isoformat()
+        record = self.state.days.get(kind, {}).get(day_key(user_id, iso))
+        if record is None:
+            raise ApiError(404, f"no {kind} recorded for user {user_id} on {iso}")
+        return record.data, self.notify(DAY_EVENTS[kind], user_id, date=iso)
 
     def notify(self, event: str, user_id: int, **extra: str | None) -> dict[str, Any]:
         """Build a notice for a user's event and queue it to every subscribed client."""
@@ -494,13 +515,22 @@ class Simulator:
     def visible_days(self, token: Token, kind: str, days: int = 28) -> list[DayRecord]:
         """Return the user's dated records of a kind created after registration, by date."""
         reg = self.data_access(token)
+        now = self.clock.now()
         oldest = (self.clock.now_dt().date() - timedelta(days=days)).isoformat()
         found = [
             r
             for r in self.state.days[kind].values()
-            if r.user_id == token.user_id and r.created_at >= reg.registered_at and r.date >= oldest
+            if r.user_id == token.user_id and r.date >= oldest and r.visible(reg.registered_at, now)
         ]
         return sorted(found, key=lambda r: r.date)
+
+    def visible_day(self, token: Token, kind: str, iso: str) -> dict[str, Any] | None:
+        """Return the user's document of a kind and date when the token may read it."""
+        reg = self.data_access(token)
+        record = self.state.days[kind].get(day_key(token.user_id, iso))
+        if record is None or not record.visible(reg.registered_at, self.clock.now()):
+            return None
+        return record.data
 
     def daily_loads(self, token: Token) -> dict[str, float]:
         """Return training load per local date of the user's visible exercises."""
@@ -544,6 +574,26 @@ class Simulator:
             r.client_id for r in self.state.registrations.values() if r.user_id == user.user_id
         )
         return out
+
+
+DAY_EVENTS = {
+    "sleep": "SLEEP",
+    "activity": "ACTIVITY_SUMMARY",
+    "chr": "CONTINUOUS_HEART_RATE",
+    "physical": "PHYSICAL_INFORMATION",
+}
+MAX_RECHARGE_DELAY = 30 * 86400
+
+
+def recharge_delay(value: object) -> float:
+    """Return a valid recharge_delay (seconds) or raise 400."""
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not 0 <= value <= MAX_RECHARGE_DELAY
+    ):
+        raise ApiError(400, f"recharge_delay must be seconds between 0 and {MAX_RECHARGE_DELAY}")
+    return float(value)
 
 
 FIRST_NAMES = ("Aino", "Eero", "Helmi", "Onni", "Siiri", "Väinö", "Lumi", "Toivo")

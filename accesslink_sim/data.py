@@ -299,10 +299,39 @@ def _local(ts: float, offset_minutes: int) -> datetime:
     return datetime.fromtimestamp(ts, timezone(timedelta(minutes=offset_minutes)))
 
 
+USUAL_SLEEP_SCORE = 76  # the "usual level of the past 28 days" sleep charge compares with
+
+
+def sleep_charge(score: int) -> int:
+    """Return the sleep charge (1-5): the sleep score against the usual level."""
+    return max(1, min(5, 3 + round((score - USUAL_SLEEP_SCORE) / 8)))
+
+
+def recharge_status(ans_charge_status: int, charge: int) -> int:
+    """Return the Nightly Recharge status (1-6) from the ANS charge and sleep charge statuses."""
+    return max(1, min(6, round((ans_charge_status + charge) * 0.6)))
+
+
+def _int_in(value: object, low: int, high: int) -> bool:
+    """Tell whether a JSON value is an integer within [low, high]."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
 def generate_sleep(
-    rng: random.Random, user: User, day: date, base_url: str
+    rng: random.Random,
+    user: User,
+    day: date,
+    base_url: str,
+    fields: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return (sleep, nightly recharge) documents of the night ending on day."""
+    """Return (sleep, nightly recharge) documents of the night ending on day.
+
+    fields override sleep values; what derives from them (sleep charge from the score,
+    continuity class from continuity, the recharge status from the sleep charge) follows
+    unless fields set it too. The random draws never depend on fields, so a night recorded
+    again with other fields is the same night, rescored.
+    """
+    fields = fields or {}
     offset = user.utc_offset_minutes
     tz_midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(minutes=offset)
     start = tz_midnight.timestamp() - rng.randint(30, 150) * 60
@@ -315,9 +344,11 @@ def generate_sleep(
     unrecognized = rng.randint(0, 10) * 60
     light = asleep - deep - rem - unrecognized
     short_int = round(awake * rng.uniform(0.3, 0.6))
-    score = rng.randint(62, 94)
-    sleep_charge = rng.randint(1, 5)
-    continuity = round(rng.uniform(2.4, 4.6), 1)
+    continuity = round(max(1.0, min(5.0, 5.0 - awake / 900 + rng.uniform(-0.4, 0.4))), 1)
+    duration_score = round(min(100.0, 100 * asleep / 28800), 1)
+    solidity_score = round(max(0.0, min(100.0, continuity * 20 + rng.uniform(-8, 8))), 1)
+    regeneration_score = round(rng.uniform(40, 95), 1)
+    score = round((duration_score + solidity_score + regeneration_score) / 3 + rng.uniform(-3, 3))
     hypnogram: dict[str, int] = {}
     hr_samples: dict[str, int] = {}
     hr_rest = resting_hr(user)
@@ -330,7 +361,7 @@ def generate_sleep(
     while t < end:
         hr_samples[_local(t, offset).strftime("%H:%M")] = hr_rest + rng.randint(-3, 8)
         t += 300
-    sleep = {
+    sleep: dict[str, Any] = {
         "polar_user": f"{base_url}/v3/users/{user.user_id}",
         "date": day.isoformat(),
         "sleep_start_time": _local(start, offset).isoformat(timespec="seconds"),
@@ -342,21 +373,42 @@ def generate_sleep(
         "deep_sleep": deep,
         "rem_sleep": rem,
         "unrecognized_sleep_stage": unrecognized,
-        "sleep_score": score,
+        "sleep_score": max(1, min(100, score)),
         "total_interruption_duration": awake,
-        "sleep_charge": sleep_charge,
+        "sleep_charge": 3,
         "sleep_goal": 28800,
         "sleep_rating": 0,
         "short_interruption_duration": short_int,
         "long_interruption_duration": awake - short_int,
         "sleep_cycles": max(3, round(asleep / 5400)),
-        "group_duration_score": round(min(100.0, 100 * asleep / 28800), 1),
-        "group_solidity_score": round(rng.uniform(50, 95), 1),
-        "group_regeneration_score": round(rng.uniform(40, 95), 1),
+        "group_duration_score": duration_score,
+        "group_solidity_score": solidity_score,
+        "group_regeneration_score": regeneration_score,
         "hypnogram": hypnogram,
         "heart_rate_samples": hr_samples,
     }
-    hr_avg = hr_rest + rng.randint(0, 6)
+    sleep.update(fields)
+    if "sleep_charge" not in fields and _int_in(sleep["sleep_score"], 1, 100):
+        sleep["sleep_charge"] = sleep_charge(sleep["sleep_score"])
+    if "continuity_class" not in fields and isinstance(sleep["continuity"], int | float):
+        sleep["continuity_class"] = max(1, min(5, round(sleep["continuity"])))
+    charge = sleep["sleep_charge"] if _int_in(sleep["sleep_charge"], 1, 5) else 3
+    return sleep, _recharge(rng, user, day, base_url, night=(start, end), charge=charge)
+
+
+def _recharge(
+    rng: random.Random,
+    user: User,
+    day: date,
+    base_url: str,
+    *,
+    night: tuple[float, float],
+    charge: int,
+) -> dict[str, Any]:
+    """Return the Nightly Recharge of a night (start, end) with a sleep charge."""
+    start, end = night
+    offset = user.utc_offset_minutes
+    hr_avg = resting_hr(user) + rng.randint(0, 6)
     ans = round(rng.uniform(-6, 6), 1)
     hrv = rng.randint(25, 75)
     breathing = round(rng.uniform(12.5, 16.5), 1)
@@ -369,20 +421,19 @@ def generate_sleep(
         breathing_samples[key] = round(breathing + rng.uniform(-0.6, 0.6), 1)
         t += 300
     ans_status = max(1, min(5, round(ans / 3) + 3))
-    recharge = {
+    return {
         "polar_user": f"{base_url}/v3/users/{user.user_id}",
         "date": day.isoformat(),
         "heart_rate_avg": hr_avg,
         "beat_to_beat_avg": round(60000 / hr_avg),
         "heart_rate_variability_avg": hrv,
         "breathing_rate_avg": breathing,
-        "nightly_recharge_status": max(1, min(6, round((ans_status + sleep_charge) / 10 * 6))),
+        "nightly_recharge_status": recharge_status(ans_status, charge),
         "ans_charge": ans,
         "ans_charge_status": ans_status,
         "hrv_samples": hrv_samples,
         "breathing_samples": breathing_samples,
     }
-    return sleep, recharge
 
 
 def generate_activity(rng: random.Random, user: User, day: date) -> dict[str, Any]:

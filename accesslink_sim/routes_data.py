@@ -12,7 +12,7 @@ from .data import cardio_load_days, generate_physical, rng_for
 from .errors import ApiError
 from .exports import render_fit, render_gpx, render_tcx
 from .keys import flag, sim_of
-from .state import Exercise, Token, day_key
+from .state import Exercise, Token
 
 if TYPE_CHECKING:
     from .core import Simulator
@@ -120,15 +120,6 @@ def _path_date(request: web.Request, sim: Simulator) -> str:
     return day.isoformat()
 
 
-def _one(sim: Simulator, token: Token, kind: str, iso: str) -> dict[str, Any] | None:
-    """Return a visible dated document."""
-    reg = sim.data_access(token)
-    rec = sim.state.days[kind].get(day_key(token.user_id, iso))
-    if rec is None or rec.created_at < reg.registered_at:
-        return None
-    return rec.data
-
-
 async def list_sleep(request: web.Request) -> web.Response:
     """List nights of the last 28 days."""
     sim, token = _auth(request)
@@ -155,7 +146,7 @@ def _dated(kind: str, missing: int) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         """Return the document of the date."""
         sim, token = _auth(request)
-        doc = _one(sim, token, kind, _path_date(request, sim))
+        doc = sim.visible_day(token, kind, _path_date(request, sim))
         if doc is None:
             if missing == 204:
                 return web.Response(status=204)
@@ -204,7 +195,7 @@ async def list_activities(request: web.Request) -> web.Response:
 async def get_activity(request: web.Request) -> web.Response:
     """Return one day's activity (204 when none)."""
     sim, token = _auth(request)
-    doc = _one(sim, token, "activity", _path_date(request, sim))
+    doc = sim.visible_day(token, "activity", _path_date(request, sim))
     if doc is None:
         return web.Response(status=204)
     return web.json_response(_activity_view(doc, request))
@@ -225,7 +216,7 @@ async def list_activity_samples(request: web.Request) -> web.Response:
 async def get_activity_samples(request: web.Request) -> web.Response:
     """Return one day's activity samples (204 when none)."""
     sim, token = _auth(request)
-    doc = _one(sim, token, "activity", _path_date(request, sim))
+    doc = sim.visible_day(token, "activity", _path_date(request, sim))
     if doc is None:
         return web.Response(status=204)
     return web.json_response(doc.get("samples", {}))

@@ -111,6 +111,13 @@ class DayRecord:
     date: str
     created_at: float
     data: dict[str, Any]
+    available_at: float | None = None  # served from then on (a late Nightly Recharge)
+
+    def visible(self, registered_at: float, now: float) -> bool:
+        """Tell whether a registration made at registered_at can read it now."""
+        return self.created_at >= registered_at and (
+            self.available_at is None or self.available_at <= now
+        )
 
 
 @dataclass(slots=True)
@@ -119,6 +126,7 @@ class Settings:
 
     auto_approve: bool = False
     current_user: int | None = None
+    recharge_delay: float = 0.0
 
 
 DAY_KINDS = ("sleep", "recharge", "activity", "chr", "physical")

@@ -1,7 +1,7 @@
 """Benchmark Polar Flow in a real Home Assistant against the AccessLink simulator on loopback.
 
 Run through `scripts/bench` (see docs/benchmarks.md). Prints a table and writes JSON (--out).
-Home Assistant and the simulator are subprocesses (tests/e2e/harness.py starts them); this
+Home Assistant and the simulator are subprocesses (scripts/harness.py starts them); this
 process is the load generator: it signs EXERCISE notices with the webhook's secret and POSTs
 them at a given rate, and the same bodies to a baseline webhook that only answers 200.
 """
@@ -28,10 +28,7 @@ from typing import Any
 
 import aiohttp
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.e2e.harness import (  # noqa: E402 - after the path is set
+from scripts.harness import (
     HassWebSocket,
     HomeAssistantApi,
     ManagedProcess,

@@ -24,10 +24,8 @@ from typing import Any, NoReturn
 
 import aiohttp
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.e2e.harness import (  # noqa: E402 - after the path is set
+from scripts.harness import (
+    REPO,
     HarnessError,
     HomeAssistantApi,
     ManagedProcess,

@@ -23,11 +23,9 @@ from typing import Any
 
 import aiohttp
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.e2e.harness import (  # noqa: E402 - after the path is set
+from scripts.harness import (
     DOMAIN,
+    REPO,
     HarnessError,
     HomeAssistantApi,
     ManagedProcess,

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 import pytest_socket
 
-from .harness import (
+from scripts.harness import (
     DOMAIN,
     HarnessError,
     HomeAssistantApi,

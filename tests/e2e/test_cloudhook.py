@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from scripts.harness import EVENT_EXERCISE, HomeAssistantApi, SimControl, next_event, wait_until
+
 from .conftest import ALICE, CLIENT_ID, Stack, signed_in
-from .harness import EVENT_EXERCISE, HomeAssistantApi, SimControl, next_event, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 

@@ -10,8 +10,7 @@ import json
 import aiohttp
 import pytest
 
-from .conftest import ALICE, BOB, CLIENT_ID, Stack, account, signed_in
-from .harness import (
+from scripts.harness import (
     EVENT_EXERCISE,
     HomeAssistantApi,
     SimControl,
@@ -19,6 +18,8 @@ from .harness import (
     sign_in,
     wait_until,
 )
+
+from .conftest import ALICE, BOB, CLIENT_ID, Stack, account, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

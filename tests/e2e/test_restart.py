@@ -9,8 +9,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from scripts.harness import HomeAssistantApi, SimControl, published_minutes, wait_until
+
 from .conftest import ALICE, Stack, signed_in
-from .harness import HomeAssistantApi, SimControl, published_minutes, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

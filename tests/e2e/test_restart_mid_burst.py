@@ -28,8 +28,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from .conftest import ALICE, BOB, CLIENT_ID, Stack, signed_in
-from .harness import (
+from scripts.harness import (
     EVENT_EXERCISE,
     HarnessError,
     HassWebSocket,
@@ -40,6 +39,8 @@ from .harness import (
     wait_http,
     wait_until,
 )
+
+from .conftest import ALICE, BOB, CLIENT_ID, Stack, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 

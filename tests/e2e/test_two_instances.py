@@ -8,8 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from .conftest import ALICE, BOB, CLIENT_ID, Stack, _prepare, run, signed_in
-from .harness import (
+from scripts.harness import (
     DOMAIN,
     EVENT_EXERCISE,
     HomeAssistantApi,
@@ -22,6 +21,8 @@ from .harness import (
     wait_until,
     write_partial_onboarding,
 )
+
+from .conftest import ALICE, BOB, CLIENT_ID, Stack, _prepare, run, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -22,7 +22,7 @@ def test_bench_smoke(socket_enabled: None, tmp_path: Path) -> None:
     """The smoke run ends with every notice published once and at most one fetch per notice."""
     out = tmp_path / "bench-results.json"
     done = subprocess.run(  # noqa: S603 - our own script
-        [sys.executable, str(REPO / "scripts" / "bench_run.py"), "--smoke", "--out", str(out)],
+        [sys.executable, "-m", "scripts.bench_run", "--smoke", "--out", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 import shutil
-from types import ModuleType
 
 import pytest
 
 from homeassistant.config import load_yaml_config_file
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def develop() -> ModuleType:
-    """Import scripts/develop.py."""
-    spec = importlib.util.spec_from_file_location("develop", REPO / "scripts" / "develop.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from scripts import develop
+from scripts.harness import REPO
 
 
 @pytest.fixture
@@ -32,9 +20,7 @@ def config_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_ui_automations_scripts_and_scenes_are_loaded(
-    develop: ModuleType, config_dir: Path
-) -> None:
+def test_ui_automations_scripts_and_scenes_are_loaded(config_dir: Path) -> None:
     """What the UI saves in automations.yaml, scripts.yaml and scenes.yaml is loaded at start."""
     develop.write_default_includes(config_dir)
     config = load_yaml_config_file(str(config_dir / "configuration.yaml"))

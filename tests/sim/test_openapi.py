@@ -2,58 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-from functools import cache
-import os
-from pathlib import Path
 from typing import Any
 
-import jsonschema
-import pytest
-import yaml
-
+from .openapi import response_schema, spec, validate
 from .util import Receiver, Sim, World
-
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "polar-accesslink" / "openapi.yaml"
-
-
-@cache
-def _spec() -> dict[str, Any]:
-    """Load the OpenAPI document (fail on CI when it is missing, skip elsewhere)."""
-    if not SPEC.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{SPEC} is missing")
-        pytest.skip(f"{SPEC} not available")
-    data: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    return data
-
-
-def _closed(schema: Any) -> Any:
-    """Forbid properties the spec does not name (catches misspelt field names)."""
-    if isinstance(schema, dict):
-        out = {k: _closed(v) for k, v in schema.items()}
-        if "properties" in out and "additionalProperties" not in out:
-            out["additionalProperties"] = False
-        return out
-    if isinstance(schema, list):
-        return [_closed(v) for v in schema]
-    return schema
-
-
-def validate(instance: Any, ref: str, *, closed: bool = True) -> None:
-    """Validate against #/components/schemas/<ref> (or an inline schema path)."""
-    components = copy.deepcopy(_spec()["components"])
-    if closed:
-        components = _closed(components)
-    schema = {"$ref": f"#/components/schemas/{ref}", "components": components}
-    jsonschema.validate(instance, schema, format_checker=jsonschema.FormatChecker())
-
-
-def response_schema(path: str, method: str, status: str) -> dict[str, Any]:
-    """Return the JSON schema the spec declares for a response."""
-    op = _spec()["paths"][path][method]
-    schema: dict[str, Any] = op["responses"][status]["content"]["application/json"]["schema"]
-    return schema
 
 
 async def _json(sim: Sim, method: str, path: str, status: int, **kw: Any) -> Any:
@@ -73,7 +25,7 @@ def test_spec_refs_match_what_is_validated() -> None:
 
 
 async def test_api_responses_validate(sim: Sim, receiver: Receiver) -> None:
-    _spec()
+    spec()
     world: World = await sim.world(receiver, events=["EXERCISE", "SLEEP"])
     uid, auth = world.user_id, world.bearer
     today = (await sim.ctl("GET", "/_sim/clock"))["now"][:10]
@@ -143,7 +95,7 @@ async def test_api_responses_validate(sim: Sim, receiver: Receiver) -> None:
 
 
 async def test_created_webhook_and_errors_validate(sim: Sim, receiver: Receiver) -> None:
-    _spec()
+    spec()
     world = await sim.world()
     created = await _json(
         sim,

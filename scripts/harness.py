@@ -1,8 +1,10 @@
 """A real Home Assistant and the AccessLink simulator as subprocesses, and clients to drive them.
 
-Shared by the end-to-end tests (`tests/e2e`), `scripts/develop` and `scripts/screenshot`. Plain
-Python and aiohttp: no pytest and no Home Assistant import, so it sees Home Assistant only from
-outside, over HTTP and its websocket API, as the frontend does.
+Shared by the end-to-end tests (`tests/e2e`), `scripts/develop`, `scripts/bench` and
+`scripts/screenshot`, which import it as `scripts.harness` (pytest and the wrappers put the
+repository on the import path). Plain Python and aiohttp: no pytest and no Home Assistant
+import, so it sees Home Assistant only from outside, over HTTP and its websocket API, as the
+frontend does.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from urllib.parse import urljoin
 
 import aiohttp
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "custom_components" / "polar_flow"
 DOMAIN = "polar_flow"
 EVENT_EXERCISE = "polar_flow_exercise"
@@ -99,7 +101,7 @@ class ManagedProcess:
         log: IO[bytes] = log_path.open("ab")
         offset = log.seek(0, os.SEEK_END)
         try:
-            popen = subprocess.Popen(  # noqa: S603 - argv built by this module
+            popen = subprocess.Popen(
                 argv,
                 cwd=cwd,
                 env=full_env,
@@ -583,6 +585,33 @@ class SimControl:
         """Finish a workout: `{exercise, notice}`."""
         result: dict[str, Any] = await self.call("POST", f"/users/{user_id}/exercises", body)
         return result
+
+    async def night(
+        self,
+        user_id: int,
+        date: str | None = None,
+        *,
+        fields: Mapping[str, Any] | None = None,
+        push: bool = True,
+    ) -> dict[str, Any]:
+        """Record a night's sleep and Nightly Recharge (again: replace it): `{data, notice}`."""
+        body: dict[str, Any] = {"fields": dict(fields or {}), "push": push}
+        if date is not None:
+            body["date"] = date
+        result: dict[str, Any] = await self.call("POST", f"/users/{user_id}/sleep", body)
+        return result
+
+    async def repeat_night(self, user_id: int, date: str) -> dict[str, Any]:
+        """Push a recorded night's SLEEP notice again, its data unchanged: `{data, notice}`."""
+        body = {"date": date, "repeat": True}
+        result: dict[str, Any] = await self.call("POST", f"/users/{user_id}/sleep", body)
+        return result
+
+    async def set_recharge_delay(self, seconds: float) -> dict[str, Any]:
+        """Serve the recharge of nights recorded from now on only seconds later: the settings."""
+        body = {"recharge_delay": seconds}
+        settings: dict[str, Any] = await self.call("POST", "/settings", body)
+        return settings
 
     async def client(self, client_id: str) -> dict[str, Any]:
         """Return a client with its webhook and registered users."""

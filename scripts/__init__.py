@@ -1,0 +1,1 @@
+"""Development scripts, run as modules from the repository: `python -m scripts.develop`."""

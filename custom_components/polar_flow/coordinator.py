@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -67,10 +66,16 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         self.device_id = device_id
         self.stats = {key: NoticeStats() for key in KINDS}
         self.ledger = Ledger(hass, user.user_id, KINDS)
-        self.fetcher = Fetcher(hass, entry, user, pending_fetches, self._schedule_catch_up)
+        self.fetcher = Fetcher(
+            hass,
+            entry,
+            user,
+            pending_fetches,
+            on_result=self._on_fetched,
+            retry_later=self._schedule_catch_up,
+        )
         self._started = False
         self._held: list[tuple[DataKind[Any], Summary]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
         self._listeners_of_kinds: list[PublishListener] = []
         self._retry_unsub: CALLBACK_TYPE | None = None
         self._refusal_logged = False
@@ -114,26 +119,20 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
     @callback
     def _async_start_fetch(self, kind: DataKind[Any], key: str) -> None:
         """Fetch an item in the background, within the client's bound."""
-        if not self.fetcher.try_reserve(kind, key):
+        if self.fetcher.busy(kind, key):
+            return
+        if not self.fetcher.async_start(kind, key):
             self.stats[kind.key].dropped += 1
             LOGGER.debug("Too many fetches pending; user %s catches up later", self.user_id)
             self._schedule_catch_up(DROPPED_CATCH_UP_DELAY)
-            return
-        task = self.config_entry.async_create_background_task(
-            self.hass, self._async_fetch_and_offer(kind, key), f"{DOMAIN} {kind.key} {key}"
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        # A done callback also runs for a task cancelled before it started.
-        task.add_done_callback(lambda _task: self.fetcher.release(kind, key))
 
-    async def _async_fetch_and_offer(self, kind: DataKind[Any], key: str) -> None:
-        """Fetch one item, publish it if new, then fetch the kinds that follow it."""
-        item = await self.fetcher.async_fetch(kind, key)
-        if isinstance(item, Failure):
-            self._count_failure(kind, item)
+    @callback
+    def _on_fetched(self, kind: DataKind[Any], key: str, result: Summary | Failure) -> None:
+        """Publish a fetched item if new, then fetch the kinds that follow it."""
+        if isinstance(result, Failure):
+            self._count_failure(kind, result)
             return
-        self._offer(kind, item)
+        self._offer(kind, result)
         for follower in kind.then:
             self._async_start_fetch(KINDS[follower], key)
 
@@ -276,10 +275,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
 
     async def async_stop_processing(self) -> None:
         """Cancel fetches under way, so nothing is published after the final save."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.fetcher.async_stop()
 
     async def async_flush(self) -> None:
         """Write what is pending now, before the entry unloads."""

@@ -9,7 +9,7 @@ from enum import StrEnum
 import random
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
@@ -42,18 +42,28 @@ NOT_FOUND_DELAY = 5.0
 
 
 class Failure(StrEnum):
-    """Why a fetch returned nothing."""
+    """Why a fetch brought nothing."""
 
     # The notice's id cannot be fetched: it is not one plain path segment.
     REFUSED = "refused"
-    # Still failing after the last attempt: left to the catch-up.
+    # Still failing, or still not found, after the last attempt: left to the catch-up.
     FAILED = "failed"
     # Stopped for the whole account: sign-in, consents or the rate limit.
     HALTED = "halted"
+    # AccessLink does not serve the item (yet).
+    NOT_FOUND = "not_found"
+
+
+type FetchResult = Any
+type ResultCallback = Callable[[DataKind[Any], str, FetchResult], None]
 
 
 class Fetcher:
-    """Fetch and list one account's data, within the account's and the client's bounds."""
+    """Fetch and list one account's data, within the account's and the client's bounds.
+
+    Each item is fetched once at a time; "not found" is asked again later on a timer, holding
+    the item's place in the client's bound meanwhile.
+    """
 
     def __init__(
         self,
@@ -61,6 +71,8 @@ class Fetcher:
         entry: PolarFlowConfigEntry,
         user: AccessLinkUser,
         pending: PendingFetches,
+        *,
+        on_result: ResultCallback,
         retry_later: Callable[[float], None],
     ) -> None:
         """Fetch for user; pending is its client's bound; retry_later schedules a catch-up."""
@@ -68,39 +80,90 @@ class Fetcher:
         self._entry = entry
         self._user = user
         self._pending = pending
+        self._on_result = on_result
         self._retry_later = retry_later
         self._slots = asyncio.Semaphore(FETCH_CONCURRENCY)
         self._in_flight: set[tuple[str, str]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: dict[tuple[str, str], CALLBACK_TYPE] = {}
         self._not_before = 0.0
         self._auth_failed = False
 
     def busy(self, kind: DataKind[Any], key: str) -> bool:
-        """Return whether an item is being fetched."""
+        """Return whether an item is being fetched, or waits to be asked again."""
         return (kind.key, key) in self._in_flight
 
-    def try_reserve(self, kind: DataKind[Any], key: str) -> bool:
-        """Take one of the client's places for fetching an item; False when all are taken."""
+    @callback
+    def async_start(self, kind: DataKind[Any], key: str) -> bool:
+        """Fetch an item in the background; False when the client has no place left."""
         if not self._pending.try_reserve():
             return False
         self._in_flight.add((kind.key, key))
+        self._async_run(kind, key, 1)
         return True
 
     @callback
-    def release(self, kind: DataKind[Any], key: str) -> None:
-        """Give back the place of an item fetched, given up or cancelled."""
+    def _async_run(self, kind: DataKind[Any], key: str, attempt: int) -> None:
+        """Start one attempt of an item's fetch."""
+        self._timers.pop((kind.key, key), None)
+        task = self._entry.async_create_background_task(
+            self._hass, self._async_attempt(kind, key, attempt), f"{DOMAIN} {kind.key} {key}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        # Also for a task cancelled before it started: its place is given back.
+        task.add_done_callback(lambda done: done.cancelled() and self._release(kind, key))
+
+    async def _async_attempt(self, kind: DataKind[Any], key: str, attempt: int) -> None:
+        """Fetch, then hand on the result, or ask again later while it is not found."""
+        result = await self._async_fetch(kind, key)
+        if result is Failure.NOT_FOUND:
+            if attempt < (kind.not_found_attempts or NOT_FOUND_ATTEMPTS):
+                self._async_ask_again(kind, key, attempt + 1)
+                return
+            LOGGER.debug("The %s %s is not at AccessLink (yet)", kind.key, key)
+            self._retry_later(BACKOFF_MAX)
+            result = Failure.FAILED
+        self._release(kind, key)
+        self._on_result(kind, key, result)
+
+    @callback
+    def _async_ask_again(self, kind: DataKind[Any], key: str, attempt: int) -> None:
+        """Fetch an item not found again after the kind's delay, keeping its place meanwhile."""
+
+        @callback
+        def _async_again(_now: datetime) -> None:
+            self._async_run(kind, key, attempt)
+
+        delay = NOT_FOUND_DELAY if kind.not_found_delay is None else kind.not_found_delay
+        self._timers[(kind.key, key)] = async_call_later(self._hass, delay, _async_again)
+
+    @callback
+    def _release(self, kind: DataKind[Any], key: str) -> None:
+        """Give back the place of an item fetched or given up."""
         self._in_flight.discard((kind.key, key))
         self._pending.release()
+
+    async def async_stop(self) -> None:
+        """Cancel fetches under way and waiting, so nothing is published after the final save."""
+        for item, cancel in list(self._timers.items()):
+            cancel()
+            self._in_flight.discard(item)
+            self._pending.release()
+        self._timers.clear()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
     def rate_limit_wait(self) -> float:
         """Return the seconds until AccessLink takes requests again."""
         return max(0.0, self._not_before - _now())
 
-    async def async_fetch[S: Summary](self, kind: DataKind[S], key: str) -> S | Failure:
-        """Fetch one item with bounded exponential backoff; what still fails is left to catch-up."""
-        not_found = 0
-        not_found_attempts = kind.not_found_attempts or NOT_FOUND_ATTEMPTS
-        for attempt in range(max(FETCH_ATTEMPTS, not_found_attempts)):
+    async def _async_fetch[S: Summary](self, kind: DataKind[S], key: str) -> S | Failure:
+        """Fetch one item with bounded exponential backoff on errors."""
+        for attempt in range(FETCH_ATTEMPTS):
             if self._auth_failed:
                 return Failure.HALTED
             if wait := self.rate_limit_wait:
@@ -122,17 +185,12 @@ class Fetcher:
                 self._not_before = _now() + max(err.retry_after, 1.0)
                 continue
             except AccessLinkNotFoundError:
-                not_found += 1
-                if not_found >= not_found_attempts:
-                    LOGGER.debug("The %s %s is not at AccessLink (yet)", kind.key, key)
-                    break
-                delay = kind.not_found_delay or NOT_FOUND_DELAY
+                return Failure.NOT_FOUND
             except AccessLinkError as err:
-                if attempt + 1 >= FETCH_ATTEMPTS:
-                    break
-                delay = min(BACKOFF_MAX, BACKOFF_INITIAL * 2**attempt) * (0.5 + random.random())  # noqa: S311
                 LOGGER.debug("Fetching the %s %s failed (%s), retrying", kind.key, key, err)
-            await _async_wait(self._hass, delay)
+                if attempt + 1 < FETCH_ATTEMPTS:
+                    delay = min(BACKOFF_MAX, BACKOFF_INITIAL * 2**attempt)
+                    await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311
         self._retry_later(BACKOFF_MAX)
         return Failure.FAILED
 
@@ -187,22 +245,6 @@ def create_consent_issue(hass: HomeAssistant, user_id: int) -> None:
         translation_key="consents",
         translation_placeholders={"account_url": "https://account.polar.com"},
     )
-
-
-async def _async_wait(hass: HomeAssistant, delay: float) -> None:
-    """Wait on Home Assistant's clock, so a test can move time forward."""
-    done = hass.loop.create_future()
-
-    @callback
-    def _wake(_now: datetime) -> None:
-        if not done.done():
-            done.set_result(None)
-
-    cancel = async_call_later(hass, delay, _wake)
-    try:
-        await done
-    finally:
-        cancel()
 
 
 def _now() -> float:

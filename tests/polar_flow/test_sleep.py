@@ -244,7 +244,7 @@ async def test_recharge_missing_for_good_is_left_to_catch_up(
     polar_api.get(f"{API}/v3/users/sleep/{NIGHT}", json=load("sleep"))
     polar_api.get(f"{API}/v3/users/nightly-recharge/{NIGHT}", status=404, json=NOT_FOUND)
     await push(hass, post_webhook)
-    for _ in range(NOT_FOUND_ATTEMPTS):
+    for _ in range(NOT_FOUND_ATTEMPTS - 1):
         await move_time(hass, NOT_FOUND_DELAY + 1)
     assert requests_to(polar_api, "GET", f"/v3/users/nightly-recharge/{NIGHT}") == (
         NOT_FOUND_ATTEMPTS

@@ -215,6 +215,13 @@ class PolarFlowExerciseCoordinator(DataUpdateCoordinator[ExerciseSummary | None]
             self._schedule_refresh()
 
     @callback
+    def async_catch_up(self) -> None:
+        """Reconcile soon, in the background."""
+        self.config_entry.async_create_background_task(
+            self.hass, self.async_request_refresh(), f"{DOMAIN} catch-up"
+        )
+
+    @callback
     def async_start_publishing(self) -> None:
         """Publish what setup found missing, now that entities and automations listen."""
         self._started = True

@@ -25,8 +25,11 @@ class RetryBackoff:
     @callback
     def async_schedule(self, at_least: timedelta) -> None:
         """Run the action once more, later than the last time and not before at_least."""
-        delay = min(max(RETRY_FIRST * 2**self._retries, at_least), RETRY_MAX)
-        self._retries += 1
+        wait = RETRY_FIRST * 2**self._retries
+        if wait < RETRY_MAX:
+            # Doubling stops at the longest wait: timedelta overflows after about 40 of them.
+            self._retries += 1
+        delay = min(max(wait, at_least), RETRY_MAX)
         self.async_cancel()
         self._unsub = async_call_later(self._hass, delay, self._async_run)
 

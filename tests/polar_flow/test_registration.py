@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
     AiohttpClientMockResponse,
@@ -112,3 +114,27 @@ async def test_removal_completes_when_polar_cannot_delete_the_webhook(
         "Could not delete the Polar webhook: HTTP 500"
     ]
     assert "Traceback" not in caplog.text
+
+
+async def test_long_outage_keeps_retrying_hourly(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    polar_api: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Polar down for days: the registration is retried every hour, the wait never grows."""
+    replace_route(polar_api, "get", f"{API}/v3/webhooks", status=503, text="Service Unavailable")
+    await setup_entry(hass, config_entry)
+
+    for _ in range(3 * 24):
+        freezer.tick(timedelta(hours=1, seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    polar_api.mock_calls.clear()
+    freezer.tick(timedelta(hours=1, seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert requests_to(polar_api, "GET", "/v3/webhooks") >= 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -24,12 +25,14 @@ from custom_components.polar_flow.const import EVENT_EXERCISE
 from custom_components.polar_flow.webhook import PolarWebhookManager, async_get_manager
 
 from .conftest import (
+    API,
     OTHER_USER_ID,
     USER_ID,
     LazyClient,
     PostWebhook,
     exercise_json,
     notice_json,
+    replace_route,
     requests_to,
     sign,
     webhook_url_sent,
@@ -394,3 +397,35 @@ async def test_attached_account_follows_push_and_catches_up(
     assert bob.push == [False, True]
     assert bob.catch_ups == 1
     assert len(bob.notices) == 1
+
+
+async def test_notice_during_unload_starts_no_work(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    post_webhook: PostWebhook,
+) -> None:
+    """A notice pushed while the account stops is not fetched: it is detached first."""
+    answers: list[int] = []
+
+    async def slow_exercise(method: str, url: URL, data: Any) -> Any:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            # The account is stopping its work: Polar pushes the next notice right now.
+            body = json.dumps(notice_json("EX2")).encode()
+            request = cloud_request(body, polar_headers(body, "sign"))
+            answer = await webhook.async_handle_webhook(hass, hook_id(polar_api), request)
+            answers.append(answer.status)
+            raise
+        raise AssertionError("unreachable")
+
+    replace_route(polar_api, "get", f"{API}/v3/exercises/EX1", side_effect=slow_exercise)
+    assert (await post_webhook(notice_json("EX1"))).status == HTTPStatus.OK
+    await hass.async_block_till_done()
+
+    assert await hass.config_entries.async_unload(setup_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert answers == [HTTPStatus.OK]
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX1") == 1
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX2") == 0

@@ -29,7 +29,7 @@ from .const import DOMAIN, LOGGER, api_url
 from .coordinator import PolarFlowCoordinator
 from .fetcher import consent_issue_id
 from .ledger import account_store
-from .webhook import PolarWebhookManager, async_get_manager, async_release_manager
+from .webhook import PolarWebhookManager, async_get_manager
 
 PLATFORMS = [Platform.EVENT, Platform.SENSOR]
 
@@ -83,16 +83,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
     coordinator = PolarFlowCoordinator(
         hass, entry, user, device.id, pending_fetches=webhooks.pending_fetches
     )
-    try:
-        await coordinator.async_load()
-        # Answer notices before listing what was missed, so none falls between the two.
-        webhooks.coordinators[user_id] = coordinator
-        await coordinator.async_config_entry_first_refresh()
-    except Exception:
-        webhooks.coordinators.pop(user_id, None)
+    # Answer notices before listing what was missed, so none falls between the two.
+    detach = webhooks.async_attach(coordinator)
+
+    async def _async_stop_account() -> None:
+        """Stop the account's work and save what it saw."""
+        detach()
         await coordinator.async_stop_processing()
-        async_release_manager(hass, webhooks)
-        raise
+        await coordinator.async_flush()
+
+    # After async_unload_entry or a failed setup: detach first, so no notice starts new work.
+    entry.async_on_unload(_async_stop_account)
+    await coordinator.async_load()
+    await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = PolarFlowData(coordinator=coordinator, webhooks=webhooks)
     entry.async_on_unload(coordinator.async_cancel_timers)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -114,15 +117,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
 
 async def async_unload_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -> bool:
     """Unload one Polar account; the Polar webhook stays for the next start."""
-    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        return False
-    coordinator = entry.runtime_data.coordinator
-    webhooks = entry.runtime_data.webhooks
-    webhooks.coordinators.pop(coordinator.user_id, None)
-    await coordinator.async_stop_processing()
-    await coordinator.async_flush()
-    async_release_manager(hass, webhooks)
-    return True
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def _async_deregister_user(hass: HomeAssistant, token: str, user_id: int) -> None:

@@ -29,7 +29,7 @@ class TakeOverWebhookFlow(RepairsFlow):
         if user_input is None:
             return self.async_show_form(
                 step_id="confirm",
-                description_placeholders={"other": manager.other_origin or "-"},
+                description_placeholders={"other": manager.registration.other_origin or "-"},
             )
         if not await manager.async_take_over():
             return self.async_abort(reason="take_over_failed")

@@ -1,34 +1,38 @@
-"""The webhook handler and the Polar webhook lifecycle, over HTTP and as HA Cloud relays it."""
+"""The webhook: answering Polar over HTTP and as HA Cloud relays it, and routing to accounts."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from http import HTTPStatus
 import json
 import logging
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    async_capture_events,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from yarl import URL
 
 from homeassistant.components import webhook
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.aiohttp import MockRequest
 
+from custom_components.polar_flow.accesslink import AccessLinkClient, EventType, Notice
 from custom_components.polar_flow.const import EVENT_EXERCISE
+from custom_components.polar_flow.webhook import PolarWebhookManager, async_get_manager
 
 from .conftest import (
-    EXTERNAL_URL,
+    API,
     OTHER_USER_ID,
     USER_ID,
+    LazyClient,
     PostWebhook,
     exercise_json,
     notice_json,
+    replace_route,
     requests_to,
     sign,
     webhook_url_sent,
@@ -103,15 +107,6 @@ def deliver(
         return Answer(answer.status, answer.text or "")
 
     return _deliver
-
-
-async def test_registers_webhook_with_polar(polar_api: AiohttpClientMocker) -> None:
-    """The webhook is created at Polar for the external URL, subscribed to EXERCISE."""
-    url = webhook_url_sent(polar_api)
-    assert url.startswith(f"{EXTERNAL_URL}/api/webhook/")
-    create = next(c for c in polar_api.mock_calls if c[0] == "POST" and "webhooks" in str(c[1]))
-    assert create[2]["events"] == ["EXERCISE"]
-    assert create[3]["Authorization"].startswith("Basic ")
 
 
 @pytest.mark.parametrize(
@@ -259,6 +254,178 @@ async def test_malformed_requests_leave_no_traceback(
     assert "ERROR" not in caplog.text
 
 
-async def test_ping_is_answered_before_create_returns(ping_statuses: list[int]) -> None:
-    """Polar pings the URL while creating the webhook: the handler was already live."""
-    assert ping_statuses == [200]
+class FailingRequest(MockRequest):
+    """A relayed request whose body cannot be read."""
+
+    @property
+    def content(self) -> Any:
+        """Return a reader that fails."""
+
+        class _Failing:
+            async def read(self, byte_count: int = -1) -> bytes:
+                raise RuntimeError("unreadable")
+
+        return _Failing()
+
+
+@dataclass(slots=True)
+class RecordingAccount:
+    """An account attached to the webhook, recording what the webhook tells it."""
+
+    user_id: int
+    notices: list[Notice] = field(default_factory=list)
+    push: list[bool] = field(default_factory=list)
+    catch_ups: int = 0
+    detach: Callable[[], None] = lambda: None
+
+    def async_receive_notice(self, notice: Notice) -> None:
+        """Record a routed notice."""
+        self.notices.append(notice)
+
+    def async_set_push(self, push_ok: bool) -> None:
+        """Record the push state."""
+        self.push.append(push_ok)
+
+    def async_catch_up(self) -> None:
+        """Record a request to reconcile."""
+        self.catch_ups += 1
+
+
+def webhooks(entry: MockConfigEntry) -> PolarWebhookManager:
+    """Return the webhook of the entry's AccessLink client."""
+    manager: PolarWebhookManager = entry.runtime_data.webhooks
+    return manager
+
+
+@pytest.fixture
+def bob(setup_integration: MockConfigEntry) -> Iterator[RecordingAccount]:
+    """Attach Bob's account to the webhook Alice's entry uses; detach it afterwards."""
+    account = RecordingAccount(OTHER_USER_ID)
+    account.detach = webhooks(setup_integration).async_attach(account)
+    yield account
+    account.detach()
+
+
+async def test_attached_account_gets_its_notices_until_detached(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    bob: RecordingAccount,
+) -> None:
+    """An attached account gets the notices of its user; its undo detaches only it."""
+    response = await post_webhook(notice_json("EX2", user_id=OTHER_USER_ID))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert response.status == HTTPStatus.OK
+    assert [(n.user_id, n.entity_id) for n in bob.notices] == [(OTHER_USER_ID, "EX2")]
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX2") == 0
+
+    bob.detach()
+    await post_webhook(notice_json("EX3", user_id=OTHER_USER_ID))
+    response = await post_webhook(notice_json("EX1"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert response.status == HTTPStatus.OK
+    assert len(bob.notices) == 1
+    # Alice is still attached: the webhook keeps answering for her.
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX1") == 1
+
+
+async def test_last_detach_stops_the_webhook(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, http_client: LazyClient
+) -> None:
+    """The undo of the last account stops the client's webhook; the next attach starts anew."""
+    client = AccessLinkClient(
+        async_get_clientsession(hass), client_id="other-client", client_secret="secret"
+    )
+    manager = await async_get_manager(hass, "other-client", client)
+    bob = RecordingAccount(OTHER_USER_ID)
+    detach = manager.async_attach(bob)
+    body = json.dumps(notice_json("EX2", user_id=OTHER_USER_ID)).encode()
+    path = f"/api/webhook/{manager.webhook_id}"
+    assert (await http_client.post(path, data=body)).status == HTTPStatus.UNAUTHORIZED
+
+    detach()
+    assert (await http_client.post(path, data=body)).status == HTTPStatus.OK  # unknown webhook
+    again = await async_get_manager(hass, "other-client", client)
+    assert again is not manager
+    again.async_attach(bob)()
+    # The first client's webhook is not affected.
+    assert webhooks(setup_integration).webhook_id in hass.data["webhook"]
+
+
+@pytest.mark.parametrize(
+    ("subscribed", "routed"),
+    [
+        pytest.param((EventType.EXERCISE,), [], id="exercise-only"),
+        pytest.param((EventType.EXERCISE, EventType.SLEEP), ["SLEEP"], id="sleep-subscribed"),
+    ],
+)
+async def test_routes_the_subscribed_events(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    monkeypatch: pytest.MonkeyPatch,
+    bob: RecordingAccount,
+    subscribed: tuple[EventType, ...],
+    routed: list[str],
+) -> None:
+    """Every subscribed kind of notice reaches the account, and no other kind."""
+    monkeypatch.setattr("custom_components.polar_flow.webhook.SUBSCRIBED_EVENTS", subscribed)
+    sleep = {"event": "SLEEP", "user_id": OTHER_USER_ID, "date": "2026-11-27"}
+    for notice in (sleep, {**sleep, "event": "ACTIVITY_SUMMARY"}):
+        assert (await post_webhook(notice)).status == HTTPStatus.OK
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [str(notice.event) for notice in bob.notices] == routed
+
+
+async def test_attached_account_follows_push_and_catches_up(
+    hass: HomeAssistant, polar_api: AiohttpClientMocker, bob: RecordingAccount
+) -> None:
+    """Accounts hear when push breaks and returns, and reconcile what it missed."""
+    body = json.dumps(notice_json("EX2", user_id=OTHER_USER_ID)).encode()
+    headers = {"Polar-Webhook-Signature": sign(body)}
+
+    async def deliver(failing: bool) -> None:
+        kind = FailingRequest if failing else MockRequest
+        request = kind(content=body, mock_source="cloud", method="POST", headers=headers)
+        await webhook.async_handle_webhook(hass, hook_id(polar_api), request)
+
+    for _ in range(3):
+        await deliver(failing=True)
+    await deliver(failing=False)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert bob.push == [False, True]
+    assert bob.catch_ups == 1
+    assert len(bob.notices) == 1
+
+
+async def test_notice_during_unload_starts_no_work(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    post_webhook: PostWebhook,
+) -> None:
+    """A notice pushed while the account stops is not fetched: it is detached first."""
+    answers: list[int] = []
+
+    async def slow_exercise(method: str, url: URL, data: Any) -> Any:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            # The account is stopping its work: Polar pushes the next notice right now.
+            body = json.dumps(notice_json("EX2")).encode()
+            request = cloud_request(body, polar_headers(body, "sign"))
+            answer = await webhook.async_handle_webhook(hass, hook_id(polar_api), request)
+            answers.append(answer.status)
+            raise
+        raise AssertionError("unreachable")
+
+    replace_route(polar_api, "get", f"{API}/v3/exercises/EX1", side_effect=slow_exercise)
+    assert (await post_webhook(notice_json("EX1"))).status == HTTPStatus.OK
+    await hass.async_block_till_done()
+
+    assert await hass.config_entries.async_unload(setup_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert answers == [HTTPStatus.OK]
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX1") == 1
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX2") == 0

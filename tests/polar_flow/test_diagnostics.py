@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,6 +69,23 @@ def config_entry() -> MockConfigEntry:
     )
 
 
+def load_fixture(name: str) -> dict[str, Any]:
+    """Return a JSON payload of the integration tests."""
+    return dict(json.loads((Path(__file__).parent / "fixtures" / f"{name}.json").read_text()))
+
+
+@pytest.fixture
+def nights() -> list[dict[str, Any]]:
+    """List one night at AccessLink."""
+    return [load_fixture("sleep")]
+
+
+@pytest.fixture
+def recharges() -> list[dict[str, Any]]:
+    """List that night's Nightly Recharge."""
+    return [load_fixture("nightly_recharge")]
+
+
 def leaves(data: Any) -> list[Any]:
     """Return every scalar value in a JSON document."""
     if isinstance(data, dict):
@@ -112,6 +130,15 @@ async def test_diagnostics(
     }
     assert not [leaf for leaf in leaves(diagnostics) if leaf in health]
     assert "2026-11-20" not in text
-    # What helps debugging stays: which fields the latest exercise had, and the counts.
-    assert set(diagnostics["account"]["latest_exercise"]) >= {"exercise_id", "heart_rate_average"}
+    sleep, recharge = load_fixture("sleep"), load_fixture("nightly_recharge")
+    night = {sleep[key] for key in ("sleep_score", "light_sleep", "deep_sleep", "continuity")}
+    night |= {recharge[key] for key in ("ans_charge", "heart_rate_variability_avg")}
+    assert not [leaf for leaf in leaves(diagnostics) if leaf in night]
+    assert sleep["date"] not in text
+    # What helps debugging stays: which fields the latest items had, and the counts per kind.
+    kinds = diagnostics["account"]["kinds"]
+    assert set(kinds["exercise"]["latest"]) >= {"exercise_id", "heart_rate_average"}
+    assert set(kinds["sleep"]["latest"]) >= {"date", "sleep_score"}
+    assert set(kinds["nightly_recharge"]["latest"]) >= {"date", "status"}
+    assert set(kinds) == {"exercise", "sleep", "nightly_recharge"}
     assert diagnostics["webhook"]["accounts"] == 1

@@ -80,7 +80,7 @@ async def test_secondary_sensors_are_disabled_by_default(
     sensors = {
         entry.entity_id: entry.disabled_by
         for entry in er.async_entries_for_config_entry(entity_registry, setup_integration.entry_id)
-        if entry.domain == "sensor"
+        if entry.domain == "sensor" and entry.entity_id.startswith(SENSOR_PREFIX)
     }
     assert {
         entity_id for entity_id, disabled_by in sensors.items() if disabled_by is not None

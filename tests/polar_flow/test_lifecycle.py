@@ -161,7 +161,7 @@ async def test_known_webhook_is_updated_and_activated(
     await hass.async_block_till_done(wait_background_tasks=True)
 
     patch = next(call for call in polar_api.mock_calls if call[0] == "PATCH")
-    assert sent_json(patch[2]) == {"url": url, "events": ["EXERCISE"]}
+    assert sent_json(patch[2]) == {"url": url, "events": ["EXERCISE", "SLEEP"]}
     assert requests_to(polar_api, "POST", "/v3/webhooks/activate") == 1
     assert requests_to(polar_api, "POST", "/v3/webhooks") == 0
 
@@ -186,7 +186,7 @@ async def test_diagnostics_redact_secrets(
         "accounts": 1,
     }
     # The latest exercise is there, its values redacted (see test_diagnostics).
-    assert diagnostics["account"]["latest_exercise"]["exercise_id"] == "**REDACTED**"
+    assert diagnostics["account"]["kinds"]["exercise"]["latest"]["exercise_id"] == "**REDACTED**"
 
 
 @pytest.fixture(params=["cloud not imported", "cloud imported"])

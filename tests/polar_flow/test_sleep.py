@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from homeassistant.core import CoreState, Event, HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from custom_components.polar_flow.const import (
@@ -157,6 +157,7 @@ async def test_secondary_sleep_sensors(
     setup_integration: MockConfigEntry,
     night_api: AiohttpClientMocker,
     post_webhook: PostWebhook,
+    entity_registry: er.EntityRegistry,
 ) -> None:
     """The stages and the finer recharge values are there once a user enables them."""
     secondary = {
@@ -169,6 +170,12 @@ async def test_secondary_sleep_sensors(
         "sensor.alice_runner_nightly_heart_rate": "54",
         "sensor.alice_runner_breathing_rate": "13.6",
     }
+    disabled = {
+        entry.entity_id
+        for entry in er.async_entries_for_config_entry(entity_registry, setup_integration.entry_id)
+        if entry.disabled_by is not None and "last_exercise" not in entry.entity_id
+    }
+    assert disabled == set(secondary)
     assert all(hass.states.get(entity_id) is None for entity_id in secondary)
     await enable_entities(hass, setup_integration, *secondary)
     await push(hass, post_webhook)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
@@ -17,6 +16,7 @@ from .fetch_limit import PendingFetches
 from .fetcher import Failure, Fetcher
 from .kinds import KINDS, DataKind, PublishRule, Summary, kind_of
 from .ledger import Ledger
+from .publisher import NoticeStats, Publisher
 
 if TYPE_CHECKING:
     from . import PolarFlowConfigEntry
@@ -25,19 +25,6 @@ if TYPE_CHECKING:
 DROPPED_CATCH_UP_DELAY = 15.0
 
 type AccountData = dict[str, Summary]
-type PublishListener = Callable[[DataKind[Any], Summary], None]
-
-
-@dataclass(slots=True)
-class NoticeStats:
-    """Counts of one kind shown in diagnostics."""
-
-    received: int = 0
-    published: int = 0
-    duplicates: int = 0
-    refused: int = 0
-    failed: int = 0
-    dropped: int = 0
 
 
 class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
@@ -74,9 +61,13 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             on_result=self._on_fetched,
             retry_later=self._schedule_catch_up,
         )
-        self._started = False
-        self._held: list[tuple[DataKind[Any], Summary]] = []
-        self._listeners_of_kinds: list[PublishListener] = []
+        self.publisher = Publisher(
+            hass,
+            self.ledger,
+            self.stats,
+            {"device_id": device_id, "config_entry_id": entry.entry_id, "user_id": user.user_id},
+            self._async_show_newest,
+        )
         self._retry_unsub: CALLBACK_TYPE | None = None
         self._refusal_logged = False
         self._catch_up_job = HassJob(
@@ -90,10 +81,14 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         self.data = self.ledger.latest
 
     @callback
-    def async_add_publish_listener(self, listener: PublishListener) -> CALLBACK_TYPE:
-        """Call listener with every newly published item, after the sensors show it."""
-        self._listeners_of_kinds.append(listener)
-        return lambda: self._listeners_of_kinds.remove(listener)
+    def _async_show_newest(self) -> None:
+        """Show a kind's new newest item on the sensors.
+
+        Not async_set_updated_data: that re-arms the timer, and a steady stream of pushes
+        would postpone the reconcile for ever.
+        """
+        self.data = self.ledger.latest
+        self.async_update_listeners()
 
     # Push
 
@@ -132,7 +127,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         if isinstance(result, Failure):
             self._count_failure(kind, result)
             return
-        self._offer(kind, result)
+        self.publisher.async_offer(kind, result)
         for follower in kind.then:
             self._async_start_fetch(KINDS[follower], key)
 
@@ -181,7 +176,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             return
         for item in ordered:
             if not self.fetcher.busy(kind, item.key):
-                self._offer(kind, item)
+                self.publisher.async_offer(kind, item)
 
     @callback
     def async_set_push(self, push_ok: bool) -> None:
@@ -218,58 +213,6 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         if self._retry_unsub:
             self._retry_unsub()
         self._retry_unsub = None
-
-    # Publishing
-
-    @callback
-    def async_start_publishing(self) -> None:
-        """Publish what was held back, now that entities and automations listen."""
-        self._started = True
-        held, self._held = self._held, []
-        for kind, item in sorted(held, key=lambda pair: pair[1].order):
-            self._offer(kind, item)
-
-    def _offer(self, kind: DataKind[Any], item: Summary) -> None:
-        """Publish an item that is new under its kind's rule; hold it until Home Assistant runs."""
-        if not self.ledger.is_new(kind, item):
-            self.stats[kind.key].duplicates += 1
-            return
-        if not self._started:
-            # Entities and automations are not listening yet.
-            self._held = [
-                (held_kind, held)
-                for held_kind, held in self._held
-                if (held_kind, held.key) != (kind, item.key)
-            ]
-            self._held.append((kind, item))
-            return
-        self._publish(kind, item)
-
-    def _publish(self, kind: DataKind[Any], item: Summary) -> None:
-        """Publish one item.
-
-        The sensors show the newest item before anything announces it, so an automation
-        triggered by the event and conditioned on a sensor sees the item that triggered it.
-        Not async_set_updated_data: that re-arms the timer, and a steady stream of pushes
-        would postpone the reconcile for ever.
-        """
-        self.ledger.remember(kind, item)
-        self.stats[kind.key].published += 1
-        if self.ledger.offer_latest(kind, item):
-            self.data = self.ledger.latest
-            self.async_update_listeners()
-        self.ledger.save()
-        self.hass.bus.async_fire(
-            kind.bus_event,
-            {
-                "device_id": self.device_id,
-                "config_entry_id": self.config_entry.entry_id,
-                "user_id": self.user_id,
-                **item.as_dict(),
-            },
-        )
-        for listener in list(self._listeners_of_kinds):
-            listener(kind, item)
 
     # Unloading
 

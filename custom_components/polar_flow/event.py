@@ -37,7 +37,7 @@ class PolarFlowEvent(PolarFlowEntity, EventEntity):
     async def async_added_to_hass(self) -> None:
         """Listen for published items."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.async_add_publish_listener(self._async_published))
+        self.async_on_remove(self.coordinator.publisher.async_add_listener(self._async_published))
 
     @callback
     def _async_published(self, kind: DataKind[Any], item: Summary) -> None:

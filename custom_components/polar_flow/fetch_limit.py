@@ -1,4 +1,4 @@
-"""The bound on exercise fetches pending at once for one AccessLink client."""
+"""The bound on fetches pending at once for one AccessLink client."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ MAX_PENDING_FETCHES: Final = 16
 
 
 class PendingFetches:
-    """Count the exercise fetches an AccessLink client has pending, queued or running."""
+    """Count the fetches an AccessLink client has pending: queued, running or waiting to retry."""
 
     def __init__(self, limit: int = MAX_PENDING_FETCHES) -> None:
         """Allow up to limit fetches at once."""

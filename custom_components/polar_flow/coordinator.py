@@ -100,7 +100,10 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             return
         stats = self.stats[kind.key]
         stats.received += 1
-        key = kind.notice_key(notice) or ""
+        if (key := kind.notice_key(notice)) is None:
+            # The client's notice schema requires the key; a notice without one is not usable.
+            stats.refused += 1
+            return
         if self.fetcher.busy(kind, key) or self._published_for_good(kind, key):
             stats.duplicates += 1
             LOGGER.debug("The %s %s of user %s is already handled", kind.key, key, self.user_id)

@@ -51,9 +51,8 @@ class RechargeSummary:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RechargeSummary:
         """Rebuild a summary from its stored form."""
-        date.fromisoformat(data["date"])
         return cls(
-            date=data["date"],
+            date=date.fromisoformat(data["date"]).isoformat(),
             status=data.get("status"),
             ans_charge=data.get("ans_charge"),
             heart_rate_average=data.get("heart_rate_average"),

@@ -74,9 +74,8 @@ class SleepSummary:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SleepSummary:
         """Rebuild a summary from its stored form."""
-        date.fromisoformat(data["date"])
         return cls(
-            date=data["date"],
+            date=date.fromisoformat(data["date"]).isoformat(),
             start=_datetime(data.get("start")),
             end=_datetime(data.get("end")),
             sleep_score=data.get("sleep_score"),

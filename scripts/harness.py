@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 import contextlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 import json
 import os
@@ -34,6 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "custom_components" / "polar_flow"
 DOMAIN = "polar_flow"
 EVENT_EXERCISE = "polar_flow_exercise"
+EVENT_SLEEP = "polar_flow_sleep"
+EVENT_NIGHTLY_RECHARGE = "polar_flow_nightly_recharge"
 SIM_LISTENING = re.compile(r"accesslink-sim listening on (http://\S+)")
 ONBOARDING_STEPS_SKIPPED = ("core_config", "analytics", "integration")
 
@@ -524,6 +526,26 @@ async def published_minutes(api: HomeAssistantApi, since: datetime) -> list[int]
     return sorted(fired.values())
 
 
+async def event_firings(
+    api: HomeAssistantApi, entity_id: str, since: datetime
+) -> list[dict[str, Any]]:
+    """Return the states an event entity fired with since `since`, oldest first, each once.
+
+    Each firing is a state whose value is its time; a restart restores the last one (the same
+    value again), which is not a new firing.
+    """
+    history = await api.get(
+        f"/api/history/period/{since.isoformat()}", params={"filter_entity_id": entity_id}
+    )
+    fired: dict[str, dict[str, Any]] = {}
+    for state in (state for entity in history for state in entity):
+        if state["state"] in ("unknown", "unavailable"):
+            continue
+        if datetime.fromisoformat(state["state"]) >= since:
+            fired.setdefault(state["state"], state)
+    return [fired[when] for when in sorted(fired)]
+
+
 async def next_event(
     queue: asyncio.Queue[dict[str, Any]], within: float, what: str
 ) -> dict[str, Any]:
@@ -612,6 +634,17 @@ class SimControl:
         body = {"recharge_delay": seconds}
         settings: dict[str, Any] = await self.call("POST", "/settings", body)
         return settings
+
+    async def today(self) -> date:
+        """Return the simulated date (UTC)."""
+        clock: dict[str, Any] = await self.call("GET", "/clock")
+        return datetime.fromisoformat(clock["now"]).date()
+
+    async def accesslink(self, user_id: int, client_id: str, path: str) -> Any:
+        """GET an AccessLink path as user_id through client_id, with a token of its own."""
+        minted = await self.call("POST", f"/users/{user_id}/tokens", {"client_id": client_id})
+        headers = {"Authorization": f"Bearer {minted['access_token']}"}
+        return await _request(self.session, "GET", f"{self.url}{path}", headers=headers)
 
     async def client(self, client_id: str) -> dict[str, Any]:
         """Return a client with its webhook and registered users."""

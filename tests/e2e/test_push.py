@@ -50,7 +50,7 @@ async def test_sign_in_through_the_frontend_api(
     assert client["registered_users"] == [ALICE]
     webhook = client["webhook"]
     assert webhook["active"] is True
-    assert webhook["events"] == ["EXERCISE"]
+    assert sorted(webhook["events"]) == ["EXERCISE", "SLEEP"]
     assert webhook["url"].startswith(f"{stack.hass_url}/api/webhook/")
     pings = await sim.deliveries(kind="ping")
     assert pings, "the simulator never pinged Home Assistant"

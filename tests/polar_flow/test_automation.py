@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_mock_service,
+)
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util.yaml import parse_yaml
 
 from custom_components.polar_flow.const import EVENT_EXERCISE
 
-from .conftest import API, PostWebhook, exercise_json, notice_json, replace_route
+from .conftest import API, USER_ID, PostWebhook, exercise_json, notice_json, replace_route
 
 EVENT_ENTITY = "event.alice_runner_exercise"
 SPORT_SENSOR = "sensor.alice_runner_last_exercise_sport"
@@ -127,3 +134,101 @@ async def test_late_older_exercise_keeps_the_newest_on_the_sensors(
     assert hass.states.get(SPORT_SENSOR).state == "cycling"
     assert hass.states.get(EVENT_ENTITY).attributes["exercise_id"] == "EX2"
     assert ran == []
+
+
+RECHARGE_EVENT = "event.alice_runner_nightly_recharge"
+RECHARGE_STATUS = "sensor.alice_runner_nightly_recharge_status"
+README = Path(__file__).parents[2] / "README.md"
+SOFTER_LIGHTS = "automation.after_a_poor_night_start_the_day_with_softer_lights"
+SOFTER_LIGHTS_TITLE = "# After a poor night, start the day with softer lights"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def night_json(name: str, day: str, **changes: Any) -> dict[str, Any]:
+    """Return a night's sleep or Nightly Recharge fixture for one date."""
+    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
+    return {**data, "date": day, **changes}
+
+
+def sleep_notice_json(day: str) -> dict[str, Any]:
+    """Return a SLEEP notice as Polar pushes it."""
+    return {
+        "event": "SLEEP",
+        "user_id": USER_ID,
+        "date": day,
+        "timestamp": f"{day}T07:10:00.000Z",
+        "url": f"{API}/v3/users/sleep/{day}",
+    }
+
+
+def readme_automation(title: str) -> dict[str, Any]:
+    """Return a README example as the automation editor saves it after "Edit in YAML".
+
+    The editor turns the pasted YAML into JSON and POSTs it with its alias, description and mode.
+    """
+    block = README.read_text().split(f"```yaml\n{title}\n", 1)[1].split("```", 1)[0]
+    example: dict[str, Any] = parse_yaml(block)
+    return {"alias": title.lstrip("# "), "description": "", **example, "mode": "single"}
+
+
+@pytest.fixture
+def ui_config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """Give Home Assistant a config dir whose automations.yaml the automation editor writes."""
+    (tmp_path / "configuration.yaml").write_text("automation: !include automations.yaml\n")
+    (tmp_path / "automations.yaml").write_text("[]\n")
+    hass.config.config_dir = str(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+async def automation_editor(
+    hass: HomeAssistant, setup_credentials: None, ui_config_dir: Path
+) -> Path:
+    """Serve the automation editor's config API, before the HTTP server starts."""
+    assert await async_setup_component(hass, "config", {})
+    assert await async_setup_component(hass, "automation", {"automation": []})
+    return ui_config_dir
+
+
+async def test_readme_recharge_automation_saved_by_the_ui(
+    hass: HomeAssistant,
+    automation_editor: Path,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    http_client: Any,
+    hass_access_token: str,
+    post_webhook: PostWebhook,
+) -> None:
+    """Softer lights run once after a poor night, never after a good one nor on a reload."""
+    lights = async_mock_service(hass, "light", "turn_on")
+    response = await http_client.post(
+        "/api/config/automation/config/softer_lights",
+        json=readme_automation(SOFTER_LIGHTS_TITLE),
+        headers={"Authorization": f"Bearer {hass_access_token}"},
+    )
+    assert response.status == 200, await response.text()
+    await hass.async_block_till_done()
+    assert "softer lights" in (automation_editor / "automations.yaml").read_text()
+    assert hass.states.get(SOFTER_LIGHTS).state == "on"
+
+    # The first night ever (the event entity was unknown), a good one, then a very poor one.
+    for day, status, runs in (("2026-11-28", 2, 1), ("2026-11-29", 5, 0), ("2026-11-30", 1, 1)):
+        polar_api.get(f"{API}/v3/users/sleep/{day}", json=night_json("sleep", day))
+        polar_api.get(
+            f"{API}/v3/users/nightly-recharge/{day}",
+            json=night_json("nightly_recharge", day, nightly_recharge_status=status),
+        )
+        lights.clear()
+        assert (await post_webhook(sleep_notice_json(day))).status == 200
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert hass.states.get(RECHARGE_EVENT).attributes["date"] == day
+        assert [call.data for call in lights] == runs * [
+            {"area_id": ["kitchen"], "brightness_pct": 35, "color_temp_kelvin": 2700}
+        ], day
+
+    # The entry reloads while the sensor still shows the very poor night: the lights stay.
+    lights.clear()
+    assert await hass.config_entries.async_reload(setup_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(RECHARGE_STATUS).state == "very_poor"
+    assert lights == []

@@ -119,7 +119,7 @@ SENSORS: tuple[PolarFlowSensorEntityDescription[RechargeSummary], ...] = (
         key="breathing_rate",
         translation_key="breathing_rate",
         state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement="breaths/min",
+        # Worded in the translations: "breaths/min", "hengitystä/min".
         suggested_display_precision=1,
         entity_registry_enabled_default=False,
         value_fn=lambda summary: summary.breathing_rate,

@@ -3,31 +3,46 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
+from datetime import timedelta
 import hashlib
 import hmac
 import json
+from pathlib import Path
 import time
 from typing import Any
+from unittest.mock import patch
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
     AiohttpClientMockResponse,
 )
+from syrupy.assertion import SnapshotAssertion
 from yarl import URL
 
 from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 
-from custom_components.polar_flow.const import DOMAIN
+from custom_components.polar_flow.const import (
+    DOMAIN,
+    EVENT_EXERCISE,
+    EVENT_NIGHTLY_RECHARGE,
+    EVENT_SLEEP,
+)
 
 CLIENT_ID = "polar-client-id"
 CLIENT_SECRET = "polar-client-secret"
@@ -38,6 +53,10 @@ API = "https://www.polaraccesslink.com"
 EXTERNAL_URL = "https://ha.example.com"
 SIGNING_SECRET = "signing-secret-from-polar"
 POLAR_WEBHOOK_ID = "polar-webhook-1"
+FIXTURES = Path(__file__).parent / "fixtures"
+# The night of fixtures/sleep.json and fixtures/nightly_recharge.json.
+NIGHT = "2026-11-29"
+NOT_FOUND = {"status": 404, "errorType": "NotFound", "message": "not found"}
 
 PING_FAILED = {
     "timestamp": "2026-11-27T10:00:00Z",
@@ -50,32 +69,30 @@ PING_FAILED = {
 type PostWebhook = Callable[..., Awaitable[Any]]
 
 
+def load_fixture(name: str, **changes: Any) -> dict[str, Any]:
+    """Return a JSON payload of fixtures/, with some top-level values changed."""
+    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
+    return {**data, **changes}
+
+
 def exercise_json(
     exercise_id: str = "EX1",
     *,
     sport: str = "RUNNING",
     start: str = "2026-11-27T08:00:00",
     duration: str = "PT42M10S",
+    **changes: Any,
 ) -> dict[str, Any]:
-    """Return an exercise as AccessLink serves it."""
-    return {
-        "id": exercise_id,
-        "upload_time": "2026-11-27T09:00:00.000Z",
-        "polar_user": f"{API}/v3/users/{USER_ID}",
-        "device": "Polar Vantage V3",
-        "device_id": "1111AAAA",
-        "start_time": start,
-        "start_time_utc_offset": 120,
-        "duration": duration,
-        "calories": 530,
-        "distance": 8123.5,
-        "heart_rate": {"average": 148, "maximum": 176},
-        "training_load": 95.5,
-        "sport": sport,
-        "has_route": True,
-        "detailed_sport_info": sport,
-        "running-index": 51,
-    }
+    """Return an exercise as AccessLink serves it (fixtures/exercise.json), some values changed."""
+    return load_fixture(
+        "exercise",
+        id=exercise_id,
+        sport=sport,
+        detailed_sport_info=sport,
+        start_time=start,
+        duration=duration,
+        **changes,
+    )
 
 
 def notice_json(exercise_id: str = "EX1", user_id: int = USER_ID, **extra: Any) -> dict[str, Any]:
@@ -87,6 +104,17 @@ def notice_json(exercise_id: str = "EX1", user_id: int = USER_ID, **extra: Any) 
         "timestamp": "2026-11-27T09:00:05.000Z",
         "url": f"{API}/v3/exercises/{exercise_id}",
         **extra,
+    }
+
+
+def sleep_notice_json(day: str = NIGHT) -> dict[str, Any]:
+    """Return a SLEEP notice as Polar pushes it."""
+    return {
+        "event": "SLEEP",
+        "user_id": USER_ID,
+        "date": day,
+        "timestamp": f"{day}T07:10:00.000Z",
+        "url": f"{API}/v3/users/sleep/{day}",
     }
 
 
@@ -150,6 +178,19 @@ async def enable_entities(hass: HomeAssistant, entry: MockConfigEntry, *entity_i
     for entity_id in entity_ids:
         registry.async_update_entity(entity_id, disabled_by=None)
     assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def push(hass: HomeAssistant, post_webhook: PostWebhook, day: str = NIGHT) -> None:
+    """Push a SLEEP notice and let its work finish."""
+    response = await post_webhook(sleep_notice_json(day))
+    assert response.status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def move_time(hass: HomeAssistant, seconds: float) -> None:
+    """Let Home Assistant's clock run on."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
@@ -338,3 +379,50 @@ async def post_webhook(http_client: Any, polar_api: AiohttpClientMocker) -> Post
         return await http_client.post(path, data=body, headers=headers)
 
     return _post
+
+
+@pytest.fixture
+def night_api(polar_api: AiohttpClientMocker) -> AiohttpClientMocker:
+    """Serve the night and its Nightly Recharge by date."""
+    polar_api.get(f"{API}/v3/users/sleep/{NIGHT}", json=load_fixture("sleep"))
+    polar_api.get(f"{API}/v3/users/nightly-recharge/{NIGHT}", json=load_fixture("nightly_recharge"))
+    return polar_api
+
+
+@pytest.fixture
+def events(hass: HomeAssistant) -> list[Event]:
+    """Collect polar_flow_exercise events."""
+    return async_capture_events(hass, EVENT_EXERCISE)
+
+
+@pytest.fixture
+def exercise_events(events: list[Event]) -> list[Event]:
+    """Collect polar_flow_exercise events, by a name that tells them from the nights'."""
+    return events
+
+
+@pytest.fixture
+def sleep_events(hass: HomeAssistant) -> list[Event]:
+    """Collect polar_flow_sleep events."""
+    return async_capture_events(hass, EVENT_SLEEP)
+
+
+@pytest.fixture
+def recharge_events(hass: HomeAssistant) -> list[Event]:
+    """Collect polar_flow_nightly_recharge events."""
+    return async_capture_events(hass, EVENT_NIGHTLY_RECHARGE)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Enable every entity, also those disabled by default, as Home Assistant core's tests do."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default", return_value=True
+    ):
+        yield
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Serialise states and registry entries without their ids and times, as core's tests do."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +28,7 @@ from .conftest import (
     SIGNING_SECRET,
     USER_ID,
     exercise_json,
+    load_fixture,
     make_entry,
 )
 
@@ -67,11 +67,6 @@ def config_entry() -> MockConfigEntry:
         unique_id=entry.unique_id,
         data={**entry.data, "auth_implementation": AUTH_IMPLEMENTATION},
     )
-
-
-def load_fixture(name: str) -> dict[str, Any]:
-    """Return a JSON payload of the integration tests."""
-    return dict(json.loads((Path(__file__).parent / "fixtures" / f"{name}.json").read_text()))
 
 
 @pytest.fixture

@@ -1,28 +1,15 @@
-"""Each exercise: bus event, event entity, sensors, catch-up and AccessLink failures."""
+"""Exercises: what is fetched for a notice, and how an exercise shows in events and sensors."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
-from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
-    async_fire_time_changed,
-)
-from pytest_homeassistant_custom_component.test_util.aiohttp import (
-    AiohttpClientMocker,
-)
-from syrupy.assertion import SnapshotAssertion
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import CoreState, Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.translation import async_get_translations
 
-from custom_components.polar_flow.const import DOMAIN, EVENT_EXERCISE
+from custom_components.polar_flow.const import DOMAIN
 
 from .conftest import (
     API,
@@ -30,11 +17,9 @@ from .conftest import (
     PostWebhook,
     enable_entities,
     exercise_json,
-    make_entry,
     notice_json,
     replace_route,
     requests_to,
-    sequence,
 )
 
 SENSOR_PREFIX = "sensor.alice_runner_last_exercise"
@@ -43,34 +28,18 @@ SECONDARY_SENSORS = tuple(
     for key in ("average_heart_rate", "maximum_heart_rate", "training_load")
 )
 EVENT_ENTITY = "event.alice_runner_exercise"
+TRAINING_LOAD = "sensor.alice_runner_last_exercise_training_load"
 
 
 @pytest.fixture
-def events(hass: HomeAssistant) -> list[Event]:
-    """Collect polar_flow_exercise events."""
-    return async_capture_events(hass, EVENT_EXERCISE)
-
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Shrink the retry backoff so the tests do not sleep."""
-    monkeypatch.setattr("custom_components.polar_flow.fetcher.BACKOFF_INITIAL", 0.001)
-
-
-@pytest.mark.usefixtures("setup_integration")
-async def test_first_setup_takes_a_baseline(
-    hass: HomeAssistant, events: list[Event], snapshot: SnapshotAssertion
-) -> None:
-    """The first setup shows the latest listed exercise and fires nothing."""
-    assert events == []
-    assert hass.states.get(f"{SENSOR_PREFIX}_sport").state == "running"
-    assert hass.states.get(f"{SENSOR_PREFIX}_start").state == "2026-11-20T05:00:00+00:00"
-    assert hass.states.get(EVENT_ENTITY).state == "unknown"
-    states = sorted(
-        (state for state in hass.states.async_all() if state.entity_id.startswith("sensor.")),
-        key=lambda state: state.entity_id,
+def training_load_enabled(entity_registry: er.EntityRegistry) -> None:
+    """Register the training load sensor enabled, as a user who turned it on."""
+    entity_registry.async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{USER_ID}_last_exercise_training_load",
+        suggested_object_id="alice_runner_last_exercise_training_load",
     )
-    assert [(state.entity_id, state.state, dict(state.attributes)) for state in states] == snapshot
 
 
 async def test_secondary_sensors_are_disabled_by_default(
@@ -150,27 +119,6 @@ async def test_exercise_notice_publishes_everywhere(
     assert entry.unique_id == f"{USER_ID}_last_exercise_sport"
 
 
-@pytest.mark.parametrize("language", ["en", "fi"])
-async def test_event_attributes_have_translated_names(
-    hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
-    post_webhook: PostWebhook,
-    language: str,
-) -> None:
-    """The exercise's attributes in the event entity's details are named in the user's language."""
-    await post_webhook(notice_json("EX1"))
-    await hass.async_block_till_done(wait_background_tasks=True)
-    own = set(hass.states.get(EVENT_ENTITY).attributes) - {
-        "event_type",
-        "event_types",
-        "friendly_name",
-    }
-    assert own
-    translations = await async_get_translations(hass, language, "entity", [DOMAIN])
-    prefix = f"component.{DOMAIN}.entity.event.exercise.state_attributes"
-    assert {key for key in own if not translations.get(f"{prefix}.{key}.name")} == set()
-
-
 async def test_unknown_sport_is_other(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,
@@ -191,168 +139,62 @@ async def test_unknown_sport_is_other(
     assert events[0].data["sport"] == "UNDERWATER_RUGBY"
 
 
-async def test_catch_up_after_restart(
-    hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
-    polar_api: AiohttpClientMocker,
-    exercises: list[dict[str, Any]],
-    events: list[Event],
+@pytest.mark.usefixtures("training_load_enabled", "setup_integration")
+async def test_training_load_is_a_whole_number(
+    hass: HomeAssistant, post_webhook: PostWebhook, polar_api: AiohttpClientMocker
 ) -> None:
-    """Exercises uploaded while Home Assistant was down are published once, in order."""
-    entry = setup_integration
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    exercises.append(exercise_json("EX2", start="2026-11-26T18:00:00"))
-    exercises.append(exercise_json("EX1", start="2026-11-25T18:00:00"))
-    polar_api.mock_calls.clear()
-
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert [event.data["exercise_id"] for event in events] == ["EX1", "EX2"]
-    assert hass.states.get(f"{SENSOR_PREFIX}_start").state == "2026-11-26T16:00:00+00:00"
-    # The event entity was listening already: it fired for the exercises caught up.
-    assert hass.states.get(EVENT_ENTITY).attributes["exercise_id"] == "EX2"
-
-    await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert len(events) == 2
-
-
-async def test_reconcile_finds_a_lost_push(
-    freezer: FrozenDateTimeFactory,
-    setup_integration: MockConfigEntry,
-    hass: HomeAssistant,
-    polar_api: AiohttpClientMocker,
-    exercises: list[dict[str, Any]],
-    events: list[Event],
-) -> None:
-    """An exercise whose notice never came is published by the periodic reconcile."""
-    exercises.append(exercise_json("EX3", start="2026-11-27T07:00:00"))
-    freezer.tick(timedelta(hours=7))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert [event.data["exercise_id"] for event in events] == ["EX3"]
-
-
-@pytest.mark.usefixtures("setup_integration")
-async def test_server_errors_back_off_then_succeed(
-    hass: HomeAssistant,
-    post_webhook: PostWebhook,
-    polar_api: AiohttpClientMocker,
-    events: list[Event],
-) -> None:
-    """5xx answers are retried with backoff until the exercise arrives."""
+    """Training load shows as a whole number, the way the frontend displays a unitless state."""
     replace_route(
         polar_api,
         "get",
-        f"{API}/v3/exercises/EX5",
-        side_effect=sequence((503, {}), (500, {}), (200, exercise_json("EX5"))),
+        f"{API}/v3/exercises/EX1",
+        json={**exercise_json("EX1"), "training_load": 95.53},
     )
-    await post_webhook(notice_json("EX5"))
+    await post_webhook(notice_json("EX1"))
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert requests_to(polar_api, "GET", "/v3/exercises/EX5") == 3
-    assert [event.data["exercise_id"] for event in events] == ["EX5"]
-
-
-async def test_rate_limit_waits_for_reset(
-    freezer: FrozenDateTimeFactory,
-    setup_integration: MockConfigEntry,
-    hass: HomeAssistant,
-    post_webhook: PostWebhook,
-    polar_api: AiohttpClientMocker,
-    exercises: list[dict[str, Any]],
-    events: list[Event],
-) -> None:
-    """After a 429 nothing is asked of Polar before the reset; then the exercise is caught up."""
-    replace_route(
-        polar_api, "get", f"{API}/v3/exercises/EX6", side_effect=sequence((429, {"status": 429}))
-    )
-    await post_webhook(notice_json("EX6"))
-    await hass.async_block_till_done(wait_background_tasks=True)
-    await post_webhook(notice_json("EX7"))
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert [(call[0], str(call[1])) for call in polar_api.mock_calls] == [
-        ("GET", f"{API}/v3/exercises/EX6")
-    ]
-    assert events == []
-
-    freezer.tick(timedelta(seconds=20))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert polar_api.call_count == 1
-
-    exercises.append(exercise_json("EX6", start="2026-11-27T07:00:00"))
-    exercises.append(exercise_json("EX7", start="2026-11-27T07:30:00"))
-    freezer.tick(timedelta(seconds=15))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert requests_to(polar_api, "GET", "/v3/exercises") == 1
-    assert [event.data["exercise_id"] for event in events] == ["EX6", "EX7"]
+    state = hass.states.get(TRAINING_LOAD)
+    # The frontend formats only states with a unit or a state class; this one has neither,
+    # so it shows the state as it is.
+    assert "unit_of_measurement" not in state.attributes
+    assert "state_class" not in state.attributes
+    assert state.state == "96"
 
 
 @pytest.mark.usefixtures("setup_integration")
-async def test_revoked_token_starts_reauth_once(
+async def test_exercise_without_a_sport_leaves_the_sport_unknown(
+    hass: HomeAssistant, post_webhook: PostWebhook, polar_api: AiohttpClientMocker
+) -> None:
+    """An exercise AccessLink serves without a sport shows no sport, not a stale or raw one."""
+    exercise = {**exercise_json("EX1", start="2026-11-28T08:00:00"), "sport": ""}
+    replace_route(polar_api, "get", f"{API}/v3/exercises/EX1", json=exercise)
+    await post_webhook(notice_json("EX1"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get("sensor.alice_runner_last_exercise_start").state.startswith(
+        "2026-11-28T"
+    )
+    assert hass.states.get("sensor.alice_runner_last_exercise_sport").state == "unknown"
+
+
+async def test_exercise_with_only_an_id(
     hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
     post_webhook: PostWebhook,
     polar_api: AiohttpClientMocker,
     events: list[Event],
 ) -> None:
-    """A 401 starts one reauth flow, and later notices ask nothing of Polar."""
-    for item in ("EX1", "EX2"):
-        replace_route(polar_api, "get", f"{API}/v3/exercises/{item}", status=401, json={})
-    await post_webhook(notice_json("EX1"))
+    """AccessLink may leave out every field but the id: the event says None, sensors unknown."""
+    await enable_entities(hass, setup_integration, *SECONDARY_SENSORS)
+    replace_route(polar_api, "get", f"{API}/v3/exercises/EX4", json={"id": "EX4"})
+    await post_webhook(notice_json("EX4"))
     await hass.async_block_till_done(wait_background_tasks=True)
-    await post_webhook(notice_json("EX2"))
-    await hass.async_block_till_done(wait_background_tasks=True)
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
-    assert polar_api.call_count == 1
-    assert events == []
-
-
-async def test_consent_repair_issue(
-    hass: HomeAssistant,
-    setup_credentials: None,
-    aioclient_mock: AiohttpClientMocker,
-    config_entry: MockConfigEntry,
-    issue_registry: Any,
-) -> None:
-    """403 from AccessLink raises a repair issue about consents."""
-    aioclient_mock.get(f"{API}/v3/exercises", status=403, json={"status": 403})
-    config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert config_entry.state is ConfigEntryState.SETUP_RETRY
-    issue = issue_registry.async_get_issue(DOMAIN, f"consents_{USER_ID}")
-    assert issue is not None
-    assert issue.translation_key == "consents"
-
-
-async def test_catch_up_at_startup_waits_for_home_assistant(
-    hass: HomeAssistant,
-    setup_credentials: None,
-    polar_api: AiohttpClientMocker,
-    exercises: list[dict[str, Any]],
-    events: list[Event],
-    hass_storage: dict[str, Any],
-) -> None:
-    """At boot, missed exercises are published once Home Assistant runs, when automations listen."""
-    hass_storage[f"{DOMAIN}.account_{USER_ID}"] = {
-        "version": 1,
-        "key": f"{DOMAIN}.account_{USER_ID}",
-        "data": {"seen": {"EX0": 1.0e12}, "latest": None},
+    (event,) = events
+    assert {key: value for key, value in event.data.items() if value is not None} == {
+        "device_id": event.data["device_id"],
+        "config_entry_id": setup_integration.entry_id,
+        "user_id": USER_ID,
+        "exercise_id": "EX4",
     }
-    exercises.append(exercise_json("EX1", start="2026-11-25T18:00:00"))
-    hass.set_state(CoreState.starting)
-    entry = make_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert events == []
-    assert requests_to(polar_api, "POST", "/v3/webhooks") == 0
-
-    await hass.async_start()
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert [event.data["exercise_id"] for event in events] == ["EX1"]
-    assert hass.states.get(EVENT_ENTITY).attributes["exercise_id"] == "EX1"
-    assert requests_to(polar_api, "GET", "/v3/exercises") == 1
-    assert requests_to(polar_api, "POST", "/v3/webhooks") == 1
+    sensors = [f"{SENSOR_PREFIX}_{key}" for key in ("start", "sport", "duration", "distance")]
+    sensors += [f"{SENSOR_PREFIX}_calories", *SECONDARY_SENSORS]
+    assert {hass.states.get(sensor).state for sensor in sensors} == {"unknown"}
+    assert hass.states.get(EVENT_ENTITY).attributes["exercise_id"] == "EX4"

@@ -136,23 +136,6 @@ async def test_missing_credentials(
     assert aioclient_mock.call_count == 0
 
 
-async def test_expired_token_starts_reauth(
-    hass: HomeAssistant, setup_credentials: None, polar_api: AiohttpClientMocker
-) -> None:
-    """Polar issues no refresh token: an expired one means signing in again, no request."""
-    entry = make_entry()
-    entry.add_to_hass(hass)
-    token: dict[str, Any] = dict(entry.data["token"])
-    token["expires_at"] = 0
-    hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert entry.state is ConfigEntryState.SETUP_ERROR
-    assert requests_to(polar_api, "GET", "/v3/exercises") == 0
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
-
-
 async def test_remove_without_credentials(
     hass: HomeAssistant,
     setup_credentials: None,

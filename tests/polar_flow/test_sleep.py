@@ -1,99 +1,30 @@
-"""Sleep and Nightly Recharge: pushed, fetched, published per date when new or changed."""
+"""Sleep: what is fetched for a SLEEP notice, and how a night shows in events and sensors."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from homeassistant.core import CoreState, Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.util import dt as dt_util
-
-from custom_components.polar_flow.const import (
-    DOMAIN,
-    EVENT_EXERCISE,
-    EVENT_NIGHTLY_RECHARGE,
-    EVENT_SLEEP,
-)
-from custom_components.polar_flow.recharge import NOT_FOUND_ATTEMPTS, NOT_FOUND_DELAY
 
 from .conftest import (
     API,
+    NIGHT,
     USER_ID,
     PostWebhook,
     enable_entities,
-    make_entry,
+    load_fixture,
+    push,
     replace_route,
-    requests_to,
-    sequence,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
-NIGHT = "2026-11-29"
-NOT_FOUND = {"status": 404, "errorType": "NotFound", "message": "no data for date"}
 SLEEP_SENSOR = "sensor.alice_runner_sleep"
 SLEEP_EVENT = "event.alice_runner_sleep"
 RECHARGE_EVENT = "event.alice_runner_nightly_recharge"
-
-
-def load(name: str, **changes: Any) -> dict[str, Any]:
-    """Return a JSON fixture, with some values changed."""
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
-    return {**data, **changes}
-
-
-def sleep_notice(day: str = NIGHT) -> dict[str, Any]:
-    """Return a SLEEP notice as Polar pushes it."""
-    return {
-        "event": "SLEEP",
-        "user_id": USER_ID,
-        "date": day,
-        "timestamp": f"{day}T07:10:00.000Z",
-        "url": f"{API}/v3/users/sleep/{day}",
-    }
-
-
-@pytest.fixture
-def sleep_events(hass: HomeAssistant) -> list[Event]:
-    """Collect polar_flow_sleep events."""
-    return async_capture_events(hass, EVENT_SLEEP)
-
-
-@pytest.fixture
-def recharge_events(hass: HomeAssistant) -> list[Event]:
-    """Collect polar_flow_nightly_recharge events."""
-    return async_capture_events(hass, EVENT_NIGHTLY_RECHARGE)
-
-
-@pytest.fixture
-def night_api(polar_api: AiohttpClientMocker) -> AiohttpClientMocker:
-    """Serve the night and its Nightly Recharge by date."""
-    polar_api.get(f"{API}/v3/users/sleep/{NIGHT}", json=load("sleep"))
-    polar_api.get(f"{API}/v3/users/nightly-recharge/{NIGHT}", json=load("nightly_recharge"))
-    return polar_api
-
-
-async def push(hass: HomeAssistant, post_webhook: PostWebhook, day: str = NIGHT) -> None:
-    """Push a SLEEP notice and let its work finish."""
-    response = await post_webhook(sleep_notice(day))
-    assert response.status == 200
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def move_time(hass: HomeAssistant, seconds: float) -> None:
-    """Let Home Assistant's clock run on."""
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 @pytest.mark.usefixtures("night_api")
@@ -182,182 +113,69 @@ async def test_secondary_sleep_sensors(
     assert {entity_id: hass.states.get(entity_id).state for entity_id in secondary} == secondary
 
 
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param({"sleep_charge": 0}, {"sleep_charge": None}, id="charge-below-scale"),
+        pytest.param({"sleep_charge": 6}, {"sleep_charge": None}, id="charge-above-scale"),
+        pytest.param({"sleep_charge": 1}, {"sleep_charge": "much_below_usual"}, id="charge-1"),
+        pytest.param({"sleep_charge": 5}, {"sleep_charge": "much_above_usual"}, id="charge-5"),
+        pytest.param(
+            {"rem_sleep": None, "unrecognized_sleep_stage": 600},
+            {"sleep_time": 14460 + 5280 + 600, "rem_sleep": None},
+            id="a-stage-missing",
+        ),
+        pytest.param(
+            {
+                "light_sleep": None,
+                "deep_sleep": None,
+                "rem_sleep": None,
+                "unrecognized_sleep_stage": None,
+            },
+            {"sleep_time": None, "light_sleep": None, "deep_sleep": None, "rem_sleep": None},
+            id="no-stages",
+        ),
+        pytest.param(
+            {"sleep_start_time": None, "sleep_end_time": "not a time", "sleep_score": None},
+            {"start": None, "end": None, "sleep_score": None},
+            id="no-times-no-score",
+        ),
+    ],
+)
 @pytest.mark.usefixtures("setup_integration")
-async def test_repeated_night_publishes_nothing_new(
+async def test_night_edge_values(
     hass: HomeAssistant,
     night_api: AiohttpClientMocker,
     post_webhook: PostWebhook,
     sleep_events: list[Event],
-    recharge_events: list[Event],
+    changes: dict[str, Any],
+    expected: dict[str, Any],
 ) -> None:
-    """Polar sends SLEEP twice for the same night: the same content is published once."""
-    await push(hass, post_webhook)
-    await push(hass, post_webhook)
-    assert len(sleep_events) == 1
-    assert len(recharge_events) == 1
-    assert requests_to(night_api, "GET", f"/v3/users/sleep/{NIGHT}") == 2
-
-
-@pytest.mark.usefixtures("setup_integration")
-async def test_changed_night_publishes_once_more(
-    hass: HomeAssistant,
-    night_api: AiohttpClientMocker,
-    post_webhook: PostWebhook,
-    sleep_events: list[Event],
-    recharge_events: list[Event],
-) -> None:
-    """A late sync that changes the night publishes it again, once; the recharge is unchanged."""
-    await push(hass, post_webhook)
+    """Values outside Polar's scales or missing become None; the night still arrives."""
     replace_route(
-        night_api, "GET", f"{API}/v3/users/sleep/{NIGHT}", json=load("sleep", sleep_score=64)
+        night_api, "get", f"{API}/v3/users/sleep/{NIGHT}", json=load_fixture("sleep", **changes)
     )
     await push(hass, post_webhook)
-    await push(hass, post_webhook)
-    assert [event.data["sleep_score"] for event in sleep_events] == [82, 64]
-    assert len(recharge_events) == 1
-    assert hass.states.get(f"{SLEEP_SENSOR}_score").state == "64"
+    (event,) = sleep_events
+    assert {key: event.data[key] for key in expected} == expected
+    assert event.data["date"] == NIGHT
+    assert hass.states.get(SLEEP_EVENT).attributes["event_type"] == "sleep"
 
 
-@pytest.mark.usefixtures("setup_integration")
-async def test_recharge_that_comes_late_is_fetched_again(
-    hass: HomeAssistant,
-    polar_api: AiohttpClientMocker,
-    post_webhook: PostWebhook,
-    recharge_events: list[Event],
-) -> None:
-    """Nightly Recharge may appear minutes after the sleep: it is asked for again after a while."""
-    polar_api.get(f"{API}/v3/users/sleep/{NIGHT}", json=load("sleep"))
-    polar_api.get(
-        f"{API}/v3/users/nightly-recharge/{NIGHT}",
-        side_effect=sequence((404, NOT_FOUND), (200, load("nightly_recharge"))),
-    )
-    await push(hass, post_webhook)
-    assert recharge_events == []
-
-    await move_time(hass, NOT_FOUND_DELAY + 1)
-    assert [event.data["status"] for event in recharge_events] == ["good"]
-    assert requests_to(polar_api, "GET", f"/v3/users/nightly-recharge/{NIGHT}") == 2
-
-
-@pytest.mark.usefixtures("setup_integration")
-async def test_recharge_missing_for_good_is_left_to_catch_up(
-    hass: HomeAssistant,
-    polar_api: AiohttpClientMocker,
-    post_webhook: PostWebhook,
-    recharges: list[dict[str, Any]],
-    recharge_events: list[Event],
-) -> None:
-    """After a bounded number of tries the recharge is left to the catch-up, which lists it."""
-    polar_api.get(f"{API}/v3/users/sleep/{NIGHT}", json=load("sleep"))
-    polar_api.get(f"{API}/v3/users/nightly-recharge/{NIGHT}", status=404, json=NOT_FOUND)
-    await push(hass, post_webhook)
-    for _ in range(NOT_FOUND_ATTEMPTS - 1):
-        await move_time(hass, NOT_FOUND_DELAY + 1)
-    assert requests_to(polar_api, "GET", f"/v3/users/nightly-recharge/{NIGHT}") == (
-        NOT_FOUND_ATTEMPTS
-    )
-    assert recharge_events == []
-
-    recharges.append(load("nightly_recharge"))
-    await move_time(hass, 120)
-    assert [event.data["date"] for event in recharge_events] == [NIGHT]
-
-
-async def test_first_setup_takes_a_baseline_of_nights(
-    hass: HomeAssistant,
-    setup_credentials: None,
-    polar_api: AiohttpClientMocker,
-    nights: list[dict[str, Any]],
-    recharges: list[dict[str, Any]],
-    sleep_events: list[Event],
-    recharge_events: list[Event],
-) -> None:
-    """Nights listed at the first setup are shown but not announced: no flood of old events."""
-    nights.extend([load("sleep", date="2026-11-28", sleep_score=70), load("sleep")])
-    recharges.append(load("nightly_recharge"))
-    entry = make_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert sleep_events == []
-    assert recharge_events == []
-    assert hass.states.get(f"{SLEEP_SENSOR}_score").state == "82"
-    assert hass.states.get("sensor.alice_runner_nightly_recharge_status").state == "good"
-    assert hass.states.get(SLEEP_EVENT).state == "unknown"
-
-
-async def test_nights_missed_while_down_are_caught_up_once(
+async def test_sleep_charge_out_of_scale_shows_unknown(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,
-    polar_api: AiohttpClientMocker,
-    nights: list[dict[str, Any]],
-    recharges: list[dict[str, Any]],
-    sleep_events: list[Event],
-    recharge_events: list[Event],
-) -> None:
-    """A night synced while Home Assistant was down is published at the next start, once."""
-    entry = setup_integration
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    nights.append(load("sleep"))
-    recharges.append(load("nightly_recharge"))
-
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert [event.data["date"] for event in sleep_events] == [NIGHT]
-    assert [event.data["date"] for event in recharge_events] == [NIGHT]
-
-    assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert len(sleep_events) == 1
-    assert len(recharge_events) == 1
-    assert hass.states.get(f"{SLEEP_SENSOR}_score").state == "82"
-
-
-@pytest.mark.usefixtures("setup_integration")
-async def test_older_night_changed_keeps_the_newest_on_the_sensors(
-    hass: HomeAssistant,
     night_api: AiohttpClientMocker,
     post_webhook: PostWebhook,
-    sleep_events: list[Event],
 ) -> None:
-    """A change to an earlier night is announced, but the sensors keep showing the newest night."""
+    """The sleep charge sensor, an enum, shows unknown for a value beyond Polar's scale."""
+    await enable_entities(hass, setup_integration, f"{SLEEP_SENSOR}_charge")
+    replace_route(
+        night_api,
+        "get",
+        f"{API}/v3/users/sleep/{NIGHT}",
+        json=load_fixture("sleep", sleep_charge=9),
+    )
     await push(hass, post_webhook)
-    older = "2026-11-27"
-    night_api.get(f"{API}/v3/users/sleep/{older}", json=load("sleep", date=older, sleep_score=50))
-    night_api.get(f"{API}/v3/users/nightly-recharge/{older}", status=404, json=NOT_FOUND)
-    await push(hass, post_webhook, older)
-    assert [event.data["date"] for event in sleep_events] == [NIGHT, older]
+    assert hass.states.get(f"{SLEEP_SENSOR}_charge").state == "unknown"
     assert hass.states.get(f"{SLEEP_SENSOR}_score").state == "82"
-
-
-async def test_upgrade_from_exercise_only_storage_floods_nothing(
-    hass: HomeAssistant,
-    setup_credentials: None,
-    polar_api: AiohttpClientMocker,
-    nights: list[dict[str, Any]],
-    hass_storage: dict[str, Any],
-    sleep_events: list[Event],
-    exercise_events: list[Event],
-) -> None:
-    """After an update from exercises only, the nights already at Polar are a baseline."""
-    hass_storage[f"{DOMAIN}.account_{USER_ID}"] = {
-        "version": 1,
-        "key": f"{DOMAIN}.account_{USER_ID}",
-        "data": {"seen": {"EX0": dt_util.utcnow().timestamp()}, "latest": None},
-    }
-    nights.append(load("sleep"))
-    hass.set_state(CoreState.starting)
-    entry = make_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_start()
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert sleep_events == []
-    assert exercise_events == []
-    assert hass.states.get(f"{SLEEP_SENSOR}_score").state == "82"
-
-
-@pytest.fixture
-def exercise_events(hass: HomeAssistant) -> list[Event]:
-    """Collect polar_flow_exercise events."""
-    return async_capture_events(hass, EVENT_EXERCISE)

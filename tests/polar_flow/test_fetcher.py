@@ -1,4 +1,4 @@
-"""Fetching a notice's exercise: by its id only, bounded per AccessLink client, 404 retried."""
+"""Fetching for an account: by id only, once at a time, bounded, backoff, 429, 401, 403, 404."""
 
 from __future__ import annotations
 
@@ -10,11 +10,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -25,32 +21,31 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 
 from custom_components.polar_flow import fetcher as fetcher_module
-from custom_components.polar_flow.const import EVENT_EXERCISE
+from custom_components.polar_flow.const import DOMAIN
 from custom_components.polar_flow.fetch_limit import MAX_PENDING_FETCHES
 
 from .conftest import (
     API,
+    NOT_FOUND,
     OTHER_USER_ID,
+    USER_ID,
     PostWebhook,
     exercise_json,
     make_entry,
+    move_time,
     notice_json,
     replace_route,
     requests_to,
     sequence,
 )
 
-NOT_FOUND = {"status": 404, "errorType": "NotFound", "message": "not found"}
 ANY_EXERCISE = re.compile(r"/v3/exercises/[^/?]+")
-
-
-@pytest.fixture
-def events(hass: HomeAssistant) -> list[Event]:
-    """Collect polar_flow_exercise events."""
-    return async_capture_events(hass, EVENT_EXERCISE)
 
 
 @pytest.fixture(autouse=True)
@@ -286,3 +281,210 @@ async def test_not_found_for_good_is_left_to_catch_up(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert requests_to(polar_api, "GET", "/v3/exercises/EX9") == attempts
     assert [event.data["exercise_id"] for event in events] == ["EX9"]
+
+
+@pytest.mark.usefixtures("setup_integration")
+async def test_server_errors_back_off_then_succeed(
+    hass: HomeAssistant,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    events: list[Event],
+) -> None:
+    """5xx answers are retried with backoff until the exercise arrives."""
+    replace_route(
+        polar_api,
+        "get",
+        f"{API}/v3/exercises/EX5",
+        side_effect=sequence((503, {}), (500, {}), (200, exercise_json("EX5"))),
+    )
+    await post_webhook(notice_json("EX5"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX5") == 3
+    assert [event.data["exercise_id"] for event in events] == ["EX5"]
+
+
+async def test_rate_limit_waits_for_reset(
+    freezer: FrozenDateTimeFactory,
+    setup_integration: MockConfigEntry,
+    hass: HomeAssistant,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    exercises: list[dict[str, Any]],
+    events: list[Event],
+) -> None:
+    """After a 429 nothing is asked of Polar before the reset; then the exercise is caught up."""
+    replace_route(
+        polar_api, "get", f"{API}/v3/exercises/EX6", side_effect=sequence((429, {"status": 429}))
+    )
+    await post_webhook(notice_json("EX6"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await post_webhook(notice_json("EX7"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [(call[0], str(call[1])) for call in polar_api.mock_calls] == [
+        ("GET", f"{API}/v3/exercises/EX6")
+    ]
+    assert events == []
+
+    freezer.tick(timedelta(seconds=20))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert polar_api.call_count == 1
+
+    exercises.append(exercise_json("EX6", start="2026-11-27T07:00:00"))
+    exercises.append(exercise_json("EX7", start="2026-11-27T07:30:00"))
+    freezer.tick(timedelta(seconds=15))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "GET", "/v3/exercises") == 1
+    assert [event.data["exercise_id"] for event in events] == ["EX6", "EX7"]
+
+
+@pytest.mark.usefixtures("setup_integration")
+async def test_revoked_token_starts_reauth_once(
+    hass: HomeAssistant,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    events: list[Event],
+) -> None:
+    """A 401 starts one reauth flow, and later notices ask nothing of Polar."""
+    for item in ("EX1", "EX2"):
+        replace_route(polar_api, "get", f"{API}/v3/exercises/{item}", status=401, json={})
+    await post_webhook(notice_json("EX1"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await post_webhook(notice_json("EX2"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert polar_api.call_count == 1
+    assert events == []
+
+
+async def test_consent_repair_issue(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    aioclient_mock: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """403 from AccessLink raises a repair issue about consents."""
+    aioclient_mock.get(f"{API}/v3/exercises", status=403, json={"status": 403})
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    issue = issue_registry.async_get_issue(DOMAIN, f"consents_{USER_ID}")
+    assert issue is not None
+    assert issue.translation_key == "consents"
+
+
+async def test_refresh_while_rate_limited_says_why(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An update asked for before Polar's rate limit resets fails with a translated reason."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    replace_route(
+        polar_api,
+        "get",
+        f"{API}/v3/exercises/EX1",
+        status=429,
+        json={"status": 429},
+        headers={"Retry-After": "300"},
+    )
+    await post_webhook(notice_json("EX1"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    caplog.clear()
+
+    await hass.services.async_call(
+        "homeassistant",
+        "update_entity",
+        {"entity_id": "sensor.alice_runner_last_exercise_sport"},
+        blocking=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert requests_to(polar_api, "GET", "/v3/exercises") == 0
+    (message,) = [
+        record.getMessage() for record in caplog.records if "Error fetching" in record.getMessage()
+    ]
+    assert message.endswith("Polar's rate limit was reached; waiting for it to reset")
+
+
+async def test_item_in_flight_is_fetched_once(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    events: list[Event],
+) -> None:
+    """Notices of an exercise still being fetched ask Polar nothing more: duplicates."""
+    answer = asyncio.Event()
+
+    async def slow(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        await answer.wait()
+        return AiohttpClientMockResponse(method, url, json=exercise_json("EX1"))
+
+    replace_route(polar_api, "get", f"{API}/v3/exercises/EX1", side_effect=slow)
+    for _ in range(3):
+        assert (await post_webhook(notice_json("EX1"))).status == 200
+        await hass.async_block_till_done()
+    answer.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX1") == 1
+    assert [event.data["exercise_id"] for event in events] == ["EX1"]
+    counts = await notices(hass, hass_client, setup_integration)
+    assert (counts["received"], counts["duplicates"], counts["published"]) == (3, 2, 1)
+
+
+async def test_server_errors_that_persist_are_left_to_catch_up(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    exercises: list[dict[str, Any]],
+    events: list[Event],
+) -> None:
+    """5xx on every attempt: a bounded number of tries, counted, then the catch-up publishes it."""
+    replace_route(polar_api, "get", f"{API}/v3/exercises/EX5", status=500, json={"status": 500})
+    await post_webhook(notice_json("EX5"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX5") == fetcher_module.FETCH_ATTEMPTS
+    assert events == []
+    assert (await notices(hass, hass_client, setup_integration))["failed"] == 1
+
+    exercises.append(exercise_json("EX5", start="2026-11-27T07:00:00"))
+    # The backoff sleeps on the event loop's clock, which a frozen clock would stop.
+    await move_time(hass, fetcher_module.BACKOFF_MAX + 1)
+    assert requests_to(polar_api, "GET", "/v3/exercises") == 1
+    assert [event.data["exercise_id"] for event in events] == ["EX5"]
+
+
+async def test_consents_withdrawn_while_fetching_raise_the_issue(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    issue_registry: ir.IssueRegistry,
+    events: list[Event],
+) -> None:
+    """403 on a fetch raises the consent issue without retrying; a good listing clears it."""
+    replace_route(polar_api, "get", f"{API}/v3/exercises/EX1", status=403, json={"status": 403})
+    await post_webhook(notice_json("EX1"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX1") == 1
+    assert events == []
+    issue = issue_registry.async_get_issue(DOMAIN, f"consents_{USER_ID}")
+    assert issue is not None
+    assert issue.translation_key == "consents"
+    assert setup_integration.state is ConfigEntryState.LOADED
+
+    freezer.tick(timedelta(hours=7))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert issue_registry.async_get_issue(DOMAIN, f"consents_{USER_ID}") is None

@@ -181,7 +181,8 @@ async def test_restart_in_the_middle_of_a_burst(
     raw = stack.hass_log.read_bytes()
     restarted = raw[log_offset:].decode("utf-8", errors="replace")
     for exercise_id in burst.ids(BURST - HELD):
-        assert re.search(rf"The exercise {exercise_id} of user \d+ is already handled", restarted), (
+        duplicate = rf"The exercise {exercise_id} of user \d+ is already handled"
+        assert re.search(duplicate, restarted), (
             f"the held push of {exercise_id} was not taken as a duplicate; {context}"
         )
 

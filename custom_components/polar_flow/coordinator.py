@@ -125,14 +125,18 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             self._schedule_catch_up(DROPPED_CATCH_UP_DELAY)
 
     @callback
-    def _on_fetched(self, kind: DataKind[Any], key: str, result: Summary | Failure) -> None:
-        """Publish a fetched item if new, then fetch the kinds that follow it."""
+    def _on_fetched(
+        self, kind: DataKind[Any], key: str, result: Sequence[Summary] | Failure
+    ) -> None:
+        """Publish the fetched items that are new, then fetch the kinds that follow them."""
         if isinstance(result, Failure):
             self._count_failure(kind, result)
             return
-        self.publisher.async_offer(kind, result)
-        for follower in kind.then:
-            self._async_start_fetch(KINDS[follower], key)
+        for item in sorted(result, key=lambda item: item.order):
+            self.publisher.async_offer(kind, item)
+            for follow_up in kind.then:
+                if (follower_key := follow_up.key(item)) is not None:
+                    self._async_start_fetch(KINDS[follow_up.kind], follower_key)
 
     def _count_failure(self, kind: DataKind[Any], failure: Failure) -> None:
         """Count a fetch that returned nothing; warn once per account about unusable ids."""
@@ -156,6 +160,8 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         self.ledger.forget_old()
         errors: list[UpdateFailed] = []
         for kind in KINDS.values():
+            if not self.ledger.due_for_listing(kind):
+                continue
             try:
                 items = await self.fetcher.async_list(kind)
             except ConfigEntryAuthFailed:
@@ -173,6 +179,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
     def _reconcile(self, kind: DataKind[Any], items: Sequence[Summary]) -> None:
         """Publish what a listing shows new, or take the kind's baseline on its first listing."""
         ordered = sorted(items, key=lambda item: item.order)
+        self.ledger.mark_listed(kind)
         if not self.ledger.has_baseline(kind):
             self.ledger.take_baseline(kind, list(ordered))
             self.data = self.ledger.latest

@@ -10,8 +10,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import PolarFlowConfigEntry
 from .coordinator import PolarFlowCoordinator
-from .entity import PolarFlowEntity
-from .kinds import KINDS, DataKind, Summary
+from .entity import PolarFlowEntity, async_add_kind_entities
+from .kinds import DataKind, Summary
 
 PARALLEL_UPDATES = 0
 
@@ -23,7 +23,11 @@ async def async_setup_entry(
 ) -> None:
     """Add an event entity per kind of an account."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(PolarFlowEvent(coordinator, kind) for kind in KINDS.values())
+    entry.async_on_unload(
+        async_add_kind_entities(
+            coordinator, async_add_entities, lambda kind: [PolarFlowEvent(coordinator, kind)]
+        )
+    )
 
 
 class PolarFlowEvent(PolarFlowEntity, EventEntity):

@@ -13,7 +13,7 @@ from homeassistant.const import UnitOfEnergy, UnitOfLength, UnitOfTime
 
 from .accesslink import AccessLinkUser, EventType, Exercise
 from .const import EVENT_EXERCISE
-from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule
+from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule, by_entity_id
 
 KNOWN_SPORTS = (
     "running",
@@ -105,9 +105,9 @@ class ExerciseSummary:
         return self.start.astimezone(UTC).isoformat() if self.start else ""
 
 
-async def _fetch(user: AccessLinkUser, exercise_id: str) -> ExerciseSummary:
+async def _fetch(user: AccessLinkUser, exercise_id: str) -> list[ExerciseSummary]:
     """Fetch one exercise by its id."""
-    return ExerciseSummary.from_exercise(await user.get_exercise(exercise_id))
+    return [ExerciseSummary.from_exercise(await user.get_exercise(exercise_id))]
 
 
 async def _list_recent(user: AccessLinkUser) -> list[ExerciseSummary]:
@@ -187,6 +187,7 @@ EXERCISE = DataKind[ExerciseSummary](
     key="exercise",
     rule=PublishRule.ONCE_PER_ID,
     events=(EventType.EXERCISE,),
+    notice_key=by_entity_id,
     bus_event=EVENT_EXERCISE,
     fetch=_fetch,
     list_recent=_list_recent,

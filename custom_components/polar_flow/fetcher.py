@@ -161,8 +161,8 @@ class Fetcher:
         """Return the seconds until AccessLink takes requests again."""
         return max(0.0, self._not_before - _now())
 
-    async def _async_fetch[S: Summary](self, kind: DataKind[S], key: str) -> S | Failure:
-        """Fetch one item with bounded exponential backoff on errors."""
+    async def _async_fetch[S: Summary](self, kind: DataKind[S], key: str) -> Sequence[S] | Failure:
+        """Fetch the items of one key with bounded exponential backoff on errors."""
         for attempt in range(FETCH_ATTEMPTS):
             if self._auth_failed:
                 return Failure.HALTED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 import hashlib
 import json
@@ -49,32 +49,57 @@ class PolarFlowSensorEntityDescription[S](SensorEntityDescription):
     value_fn: Callable[[S], SensorValue]
 
 
+def by_entity_id(notice: Notice) -> str | None:
+    """Return the exercise id a notice announces."""
+    return notice.entity_id
+
+
+def by_date(notice: Notice) -> str | None:
+    """Return the date a notice announces, as ISO text."""
+    return notice.date.isoformat() if notice.date else None
+
+
+def by_period(notice: Notice) -> str | None:
+    """Return the period a SleepWise notice announces, as "from/to" ISO dates."""
+    if notice.from_time is None or notice.to_time is None:
+        return None
+    return f"{notice.from_time.date().isoformat()}/{notice.to_time.date().isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp[S: Summary]:
+    """A kind without a webhook, fetched once an item of another kind arrived."""
+
+    kind: str
+    # The follower's key for the item that arrived; None when there is nothing to fetch.
+    key: Callable[[S], str | None]
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DataKind[S: Summary]:
     """A kind of Polar data, declared once; the account's pipeline does the rest."""
 
     key: str
     rule: PublishRule
-    # Webhook events announcing an item; none when Polar pushes nothing for the kind.
+    # Webhook events announcing items; none when Polar pushes nothing for the kind.
     events: tuple[EventType, ...]
+    # The key a notice announces (exercise id, date, period); one fetch gets its items.
+    notice_key: Callable[[Notice], str | None] = by_date
     bus_event: str
-    fetch: Callable[[AccessLinkUser, str], Awaitable[S]]
+    fetch: Callable[[AccessLinkUser, str], Awaitable[Sequence[S]]]
     list_recent: Callable[[AccessLinkUser], Awaitable[Sequence[S]]]
     restore: Callable[[Mapping[str, Any]], S]
     event: EventEntityDescription
     event_type: Callable[[S], str]
     sensors: tuple[PolarFlowSensorEntityDescription[S], ...] = ()
-    # Kinds fetched for the same key once an item of this one arrived (no webhook of their own).
-    then: tuple[str, ...] = ()
+    then: tuple[FollowUp[S], ...] = ()
     # Answers "not found" tolerated before giving up, and the wait between: None for the default.
     not_found_attempts: int | None = None
     not_found_delay: float | None = None
-
-    def notice_key(self, notice: Notice) -> str | None:
-        """Return the key a notice announces: its exercise id or its date."""
-        if self.rule is PublishRule.ONCE_PER_ID:
-            return notice.entity_id
-        return notice.date.isoformat() if notice.date else None
+    # Listed at most this often (None: at every reconcile), for data that rarely changes.
+    list_every: timedelta | None = None
+    # Entities only once the account has an item of the kind: data only some devices measure.
+    entities_on_first_item: bool = False
 
 
 def content_hash(summary: Summary) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict, override
+from typing import Any, NotRequired, TypedDict, override
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
@@ -29,6 +29,7 @@ class StoredKind(TypedDict):
 
     seen: dict[str, StoredSeen]
     latest: dict[str, Any] | None
+    listed_at: NotRequired[float]
 
 
 class StoredAccount(TypedDict):
@@ -68,6 +69,7 @@ class Ledger:
         self._kinds = kinds
         self._seen: dict[str, dict[str, StoredSeen]] = {}
         self._latest: dict[str, Summary] = {}
+        self._listed_at: dict[str, float] = {}
         self._dirty = False
 
     @property
@@ -90,11 +92,25 @@ class Ledger:
                 for item, seen in data["seen"].items()
                 if isinstance(seen, dict) and isinstance(seen.get("at"), int | float)
             }
+            if isinstance(listed_at := data.get("listed_at"), int | float):
+                self._listed_at[key] = float(listed_at)
             try:
                 if latest := data.get("latest"):
                     self._latest[key] = kind.restore(latest)
             except KeyError, TypeError, ValueError:
                 LOGGER.debug("Ignored an unreadable latest %s in storage", key)
+
+    def due_for_listing(self, kind: DataKind[Any]) -> bool:
+        """Return whether a kind listed only now and then is due to be listed again."""
+        if kind.list_every is None or (listed_at := self._listed_at.get(kind.key)) is None:
+            return True
+        return _now() >= listed_at + kind.list_every.total_seconds()
+
+    def mark_listed(self, kind: DataKind[Any]) -> None:
+        """Remember when a kind was listed, for kinds listed only now and then."""
+        if kind.list_every is not None:
+            self._listed_at[kind.key] = _now()
+            self.save()
 
     def has_baseline(self, kind: DataKind[Any]) -> bool:
         """Return whether the kind was listed before, so what is new can be told apart."""
@@ -152,14 +168,16 @@ class Ledger:
         """Return what is persisted."""
         self._dirty = False
         return StoredAccount(
-            kinds={
-                key: StoredKind(
-                    seen=dict(seen),
-                    latest=latest.as_dict() if (latest := self._latest.get(key)) else None,
-                )
-                for key, seen in self._seen.items()
-            }
+            kinds={key: self._stored_kind(key, seen) for key, seen in self._seen.items()}
         )
+
+    def _stored_kind(self, key: str, seen: dict[str, StoredSeen]) -> StoredKind:
+        """Return what is persisted of one kind."""
+        latest = self._latest.get(key)
+        stored = StoredKind(seen=dict(seen), latest=latest.as_dict() if latest else None)
+        if (listed_at := self._listed_at.get(key)) is not None:
+            stored["listed_at"] = listed_at
+        return stored
 
 
 def account_store(hass: HomeAssistant, user_id: int) -> Store[StoredAccount]:

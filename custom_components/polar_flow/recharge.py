@@ -75,9 +75,10 @@ class RechargeSummary:
         return asdict(self)
 
 
-async def _fetch(user: AccessLinkUser, day: str) -> RechargeSummary:
+async def _fetch(user: AccessLinkUser, day: str) -> list[RechargeSummary]:
     """Fetch the Nightly Recharge of one date."""
-    return RechargeSummary.from_recharge(await user.get_nightly_recharge(date.fromisoformat(day)))
+    recharge = await user.get_nightly_recharge(date.fromisoformat(day))
+    return [RechargeSummary.from_recharge(recharge)]
 
 
 async def _list_recent(user: AccessLinkUser) -> list[RechargeSummary]:

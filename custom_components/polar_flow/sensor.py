@@ -10,8 +10,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import PolarFlowConfigEntry
 from .coordinator import PolarFlowCoordinator
-from .entity import PolarFlowEntity
-from .kinds import KINDS, DataKind, PolarFlowSensorEntityDescription, SensorValue
+from .entity import PolarFlowEntity, async_add_kind_entities
+from .kinds import DataKind, PolarFlowSensorEntityDescription, SensorValue
 
 PARALLEL_UPDATES = 0
 
@@ -23,10 +23,14 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors of every kind of an account."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        PolarFlowSensor(coordinator, kind, description)
-        for kind in KINDS.values()
-        for description in kind.sensors
+    entry.async_on_unload(
+        async_add_kind_entities(
+            coordinator,
+            async_add_entities,
+            lambda kind: [
+                PolarFlowSensor(coordinator, kind, description) for description in kind.sensors
+            ],
+        )
     )
 
 

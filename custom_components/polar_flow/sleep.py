@@ -13,7 +13,7 @@ from homeassistant.const import UnitOfTime
 
 from .accesslink import AccessLinkUser, EventType, Sleep
 from .const import EVENT_SLEEP
-from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule
+from .kind import DataKind, FollowUp, PolarFlowSensorEntityDescription, PublishRule
 
 # Polar's 1-5 scale of last night's sleep compared with the usual of 28 days.
 SLEEP_CHARGES = ("much_below_usual", "below_usual", "usual", "above_usual", "much_above_usual")
@@ -106,9 +106,9 @@ class SleepSummary:
         return data
 
 
-async def _fetch(user: AccessLinkUser, day: str) -> SleepSummary:
+async def _fetch(user: AccessLinkUser, day: str) -> list[SleepSummary]:
     """Fetch the night of one date."""
-    return SleepSummary.from_sleep(await user.get_sleep(date.fromisoformat(day)))
+    return [SleepSummary.from_sleep(await user.get_sleep(date.fromisoformat(day)))]
 
 
 async def _list_recent(user: AccessLinkUser) -> list[SleepSummary]:
@@ -194,5 +194,6 @@ SLEEP = DataKind[SleepSummary](
     event=EventEntityDescription(key="sleep", translation_key="sleep", event_types=["sleep"]),
     event_type=lambda _summary: "sleep",
     sensors=SENSORS,
-    then=("nightly_recharge",),
+    # Polar pushes nothing for Nightly Recharge: it is fetched for each night that arrives.
+    then=(FollowUp("nightly_recharge", lambda night: night.key),),
 )

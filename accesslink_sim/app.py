@@ -52,8 +52,7 @@ async def outer_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = error_response(500, "Internal simulator error", sim.clock.now())
     finally:
         if not request.path.startswith("/_sim/"):
-            key = route_template(request)
-            sim.requests[key] = sim.requests.get(key, 0) + 1
+            sim.count_request(route_template(request), request.headers.get("Authorization"))
         if sim.config.access_log:
             ACCESS_LOGGER.info(
                 "%s %s %s %.1fms",

@@ -9,6 +9,7 @@ from typing import Any, cast
 from aiohttp import web
 
 from .core import USER_FIELDS, _pick, recharge_delay
+from .day import simulate_day
 from .errors import ApiError
 from .faults import DELIVERY_KINDS, RESPONSE_KINDS, DeliveryFault, ResponseFault
 from .keys import json_body, path_int, sim_of
@@ -212,6 +213,46 @@ def _add_day(kind: str) -> Any:
     return handler
 
 
+async def add_sleepwise(request: web.Request) -> web.Response:
+    """Record a day's SleepWise alertness and circadian bedtime; push both unless push is false."""
+    sim = sim_of(request)
+    user_id = path_int(request, "user_id")
+    body = _pick(await json_body(request, required=False), ("date", "push"))
+    alertness, bedtime, notices = sim.record_sleepwise(
+        user_id, body.get("date"), push=_bool(body, "push", True)
+    )
+    return web.json_response(
+        {"alertness": alertness, "circadian_bedtime": bedtime, "notices": notices}, status=201
+    )
+
+
+async def add_biosensing(request: web.Request) -> web.Response:
+    """Record a day's SpO2 test, skin temperature and body temperature (Polar pushes none)."""
+    sim = sim_of(request)
+    user_id = path_int(request, "user_id")
+    body = _pick(await json_body(request, required=False), ("date",))
+    docs = sim.record_biosensing(user_id, body.get("date"))
+    return web.json_response(
+        {
+            "spo2": [docs["spo2"]],
+            "skintemperature": [docs["skintemp"]],
+            "bodytemperature": [docs["bodytemp"]],
+        },
+        status=201,
+    )
+
+
+async def add_day(request: web.Request) -> web.Response:
+    """Simulate a day of one account: every kind recorded, each with its notice."""
+    sim = sim_of(request)
+    user_id = path_int(request, "user_id")
+    body = _pick(await json_body(request, required=False), ("date", "weight"))
+    weight = None
+    if "weight" in body:
+        weight = _num(body, "weight", 0.0, 20.0, 400.0)
+    return web.json_response(simulate_day(sim, user_id, body.get("date"), weight), status=201)
+
+
 async def mint_token(request: web.Request) -> web.Response:
     """Issue a token for a user and client without the OAuth2 dance."""
     sim = sim_of(request)
@@ -364,13 +405,23 @@ async def flush_held(request: web.Request) -> web.Response:
 
 
 async def requests(request: web.Request) -> web.Response:
-    """GET request counts per "METHOD /path/{template}" or reset them (DELETE)."""
+    """GET request counts per "METHOD /path/{template}" (all, per account) or reset them."""
     sim = sim_of(request)
     if request.method == "DELETE":
         sim.requests.clear()
+        sim.requests_by_user.clear()
         return web.Response(status=204)
+    raw_user = request.query.get("user_id")
+    if raw_user is not None:
+        if not raw_user.isdigit():
+            raise ApiError(400, "user_id must be a Polar user id")
+        mine = dict(sorted(sim.requests_by_user.get(int(raw_user), {}).items()))
+        return web.json_response({"counts": mine, "total": sum(mine.values())})
     counts = dict(sorted(sim.requests.items()))
-    return web.json_response({"counts": counts, "total": sum(counts.values())})
+    by_user = {
+        str(uid): dict(sorted(routes.items())) for uid, routes in sim.requests_by_user.items()
+    }
+    return web.json_response({"counts": counts, "total": sum(counts.values()), "by_user": by_user})
 
 
 async def rate_limits(request: web.Request) -> web.Response:
@@ -462,6 +513,7 @@ async def reset(request: web.Request) -> web.Response:
     sim.pusher.flush_held()
     sim.pusher.log.clear()
     sim.requests.clear()
+    sim.requests_by_user.clear()
     sim.rates.reset()
     sim.clock.offset = 0.0
     sim.mark_dirty()
@@ -490,6 +542,9 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{P}/users/{{user_id}}/activity", _add_day("activity"))
     r.add_post(f"{P}/users/{{user_id}}/continuous-heart-rate", _add_day("chr"))
     r.add_post(f"{P}/users/{{user_id}}/physical-info", _add_day("physical"))
+    r.add_post(f"{P}/users/{{user_id}}/sleepwise", add_sleepwise)
+    r.add_post(f"{P}/users/{{user_id}}/biosensing", add_biosensing)
+    r.add_post(f"{P}/users/{{user_id}}/day", add_day)
     r.add_post(f"{P}/users/{{user_id}}/tokens", mint_token)
     r.add_post(f"{P}/users/{{user_id}}/register", register_user)
     r.add_post(f"{P}/users/{{user_id}}/revoke", revoke)

@@ -13,6 +13,7 @@ import random
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from .biosensing import generate_body_temperature, generate_skin_temperature, generate_spo2
 from .clock import Clock, iso_z
 from .data import (
     SPORTS,
@@ -30,6 +31,7 @@ from .errors import ApiError
 from .faults import Faults
 from .push import Pusher, build_notice
 from .ratelimit import RateLimiter
+from .sleepwise import generate_alertness, generate_bedtime
 from .state import (
     Client,
     DayRecord,
@@ -65,6 +67,7 @@ class Simulator:
         self.rates = RateLimiter(config.rate_limits)
         self.pusher = Pusher(config, lambda: self.state, self.clock, self.faults, self.mark_dirty)
         self.requests: dict[str, int] = {}
+        self.requests_by_user: dict[int, dict[str, int]] = {}
         self.rng = random.Random(f"{config.seed}:ids")  # noqa: S311
         self._dirty = False
         self._saver: asyncio.Task[None] | None = None
@@ -420,7 +423,7 @@ class Simulator:
         ]
         return max(ends, default=None)
 
-    def _day(self, value: object | None) -> date:
+    def parse_day(self, value: object | None) -> date:
         """Parse a date argument (default: today, simulated)."""
         if value is None:
             return self.clock.now_dt().date()
@@ -442,7 +445,7 @@ class Simulator:
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Record or replace sleep (and recharge), activity, continuous HR or physical info."""
         user = self.user(user_id)
-        the_day = self._day(day)
+        the_day = self.parse_day(day)
         iso = the_day.isoformat()
         rng = rng_for(self.config.seed, user_id, kind, iso)
         now = self.clock.now()
@@ -479,11 +482,74 @@ class Simulator:
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Push a recorded document's notice again, the data unchanged (a duplicate delivery)."""
         self.user(user_id)
-        iso = self._day(day).isoformat()
+        iso = self.parse_day(day).isoformat()
         record = self.state.days.get(kind, {}).get(day_key(user_id, iso))
         if record is None:
             raise ApiError(404, f"no {kind} recorded for user {user_id} on {iso}")
         return record.data, self.notify(DAY_EVENTS[kind], user_id, date=iso)
+
+    def record_sleepwise(
+        self, user_id: int, day: object | None = None, *, push: bool = True
+    ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+        """Record a day's alertness and circadian bedtime; push both SleepWise notices."""
+        user = self.user(user_id)
+        if not user.sleepwise:
+            raise ApiError(409, f"the device of user {user_id} does not support SleepWise")
+        the_day = self.parse_day(day)
+        iso = the_day.isoformat()
+        night = self.state.days["sleep"].get(day_key(user_id, iso))
+        slept = None
+        if night is not None:
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                slept = (
+                    datetime.fromisoformat(night.data["sleep_start_time"]),
+                    datetime.fromisoformat(night.data["sleep_end_time"]),
+                )
+        seed = self.config.seed
+        alertness = generate_alertness(
+            rng_for(seed, user_id, "alertness", iso), user, the_day, slept
+        )
+        bedtime = generate_bedtime(rng_for(seed, user_id, "bedtime", iso), user, the_day)
+        now = self.clock.now()
+        for kind, doc in (("alertness", alertness), ("bedtime", bedtime)):
+            self.state.days[kind][day_key(user_id, iso)] = DayRecord(user_id, iso, now, doc)
+        self.mark_dirty()
+        notices = [
+            self.notify(event, user_id, **{"from": iso, "to": iso})
+            for event in ("SLEEP_WISE_ALERTNESS", "SLEEP_WISE_CIRCADIAN_BEDTIME")
+            if push
+        ]
+        return alertness, bedtime, notices
+
+    def record_biosensing(self, user_id: int, day: object | None = None) -> dict[str, Any]:
+        """Record a day's SpO2 test, sleep skin temperature and body temperature (no webhook)."""
+        user = self.user(user_id)
+        if not user.biosensing:
+            raise ApiError(409, f"the device of user {user_id} has no biosensing sensors")
+        the_day = self.parse_day(day)
+        iso = the_day.isoformat()
+        seed, now = self.config.seed, self.clock.now()
+        docs = {
+            "spo2": generate_spo2(rng_for(seed, user_id, "spo2", iso), user, the_day),
+            "skintemp": generate_skin_temperature(rng_for(seed, user_id, "skintemp", iso), the_day),
+            "bodytemp": generate_body_temperature(
+                rng_for(seed, user_id, "bodytemp", iso), user, the_day
+            ),
+        }
+        for kind, doc in docs.items():
+            self.state.days[kind][day_key(user_id, iso)] = DayRecord(user_id, iso, now, doc)
+        self.mark_dirty()
+        return docs
+
+    def count_request(self, route: str, authorization: str | None) -> None:
+        """Count a request per route, and per account when a known Bearer token made it."""
+        self.requests[route] = self.requests.get(route, 0) + 1
+        if not authorization or authorization[:7].lower() != "bearer ":
+            return
+        token = self.state.tokens.get(authorization[7:].strip())
+        if token is not None:
+            mine = self.requests_by_user.setdefault(token.user_id, {})
+            mine[route] = mine.get(route, 0) + 1
 
     def notify(self, event: str, user_id: int, **extra: str | None) -> dict[str, Any]:
         """Build a notice for a user's event and queue it to every subscribed client."""
@@ -531,6 +597,14 @@ class Simulator:
         if record is None or not record.visible(reg.registered_at, self.clock.now()):
             return None
         return record.data
+
+    def visible_range(self, token: Token, kind: str, first: date, last: date) -> list[Any]:
+        """Return the user's documents of a kind dated first..last, by date."""
+        return [
+            r.data
+            for r in self.visible_days(token, kind, days=365)
+            if first.isoformat() <= r.date <= last.isoformat()
+        ]
 
     def daily_loads(self, token: Token) -> dict[str, float]:
         """Return training load per local date of the user's visible exercises."""
@@ -607,6 +681,8 @@ USER_FIELDS = (
     "gender",
     "weight",
     "height",
+    "sleepwise",
+    "biosensing",
 )
 _USER_TYPES: dict[str, tuple[type, ...]] = {
     "first_name": (str,),
@@ -617,6 +693,8 @@ _USER_TYPES: dict[str, tuple[type, ...]] = {
     "gender": (str,),
     "weight": (int, float),
     "height": (int, float),
+    "sleepwise": (bool,),
+    "biosensing": (bool,),
 }
 
 

@@ -1,4 +1,4 @@
-"""Data endpoints: exercises (and their files), sleep, recharge, activity, HR, cardio load."""
+"""Data endpoints: exercises, sleep, recharge, activity, HR, cardio load, SleepWise, biosensing."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ if TYPE_CHECKING:
     from .core import Simulator
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+BIOSENSING_PATHS: dict[str, str | None] = {
+    "spo2": "spo2",
+    "skintemperature": "skintemp",
+    "bodytemperature": "bodytemp",
+    "skincontacts": None,
+    "ecg": None,
+}
 
 
 def _auth(request: web.Request) -> tuple[Simulator, Token]:
@@ -301,12 +308,41 @@ async def physical_info(request: web.Request) -> web.Response:
     return web.json_response(generate_physical(rng, user, sim.clock.now()))
 
 
-async def sleepwise(request: web.Request) -> web.Response:
-    """SleepWise data is not generated: 204 (no data), after validating the range."""
-    sim, _token = _auth(request)
-    if request.path.endswith("/date"):
-        _range(request, sim, required=True)
-    return web.Response(status=204)
+def _listed(docs: list[Any]) -> web.Response:
+    """Return a JSON array, or 204 when it would be empty (as SleepWise and biosensing do)."""
+    return web.json_response(docs) if docs else web.Response(status=204)
+
+
+def _sleepwise(kind: str) -> Handler:
+    """Return the handler of a SleepWise list (last 28 days, or /date?from&to)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        """Return the periods of the range; 204 without data or a SleepWise device."""
+        sim, token = _auth(request)
+        if request.path.rstrip("/").endswith("/date"):
+            first, last = _range(request, sim, required=True)
+        else:
+            last = _user_today(sim, token)
+            first = last - timedelta(days=27)
+        if not sim.user(token.user_id).sleepwise:
+            return web.Response(status=204)
+        return _listed(sim.visible_range(token, kind, first, last))
+
+    return handler
+
+
+def _biosensing(kind: str | None) -> Handler:
+    """Return the handler of a biosensing list (None: a kind that is never generated)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        """Return the documents of the range (default 28 days); 204 without data or sensors."""
+        sim, token = _auth(request)
+        first, last = _range(request, sim, required=False, default_days=27)
+        if kind is None or not sim.user(token.user_id).biosensing:
+            return web.Response(status=204)
+        return _listed(sim.visible_range(token, kind, first, last))
+
+    return handler
 
 
 def setup(app: web.Application) -> None:
@@ -334,6 +370,12 @@ def setup(app: web.Application) -> None:
     r.add_get("/v3/users/cardio-load/period/days/{days}", cardio_days)
     r.add_get("/v3/users/cardio-load/period/months/{months}", cardio_months)
     r.add_get("/v3/users/cardio-load/{date}", cardio_date)
-    for kind in ("alertness", "circadian-bedtime"):
-        r.add_get(f"/v3/users/sleepwise/{kind}", sleepwise)
-        r.add_get(f"/v3/users/sleepwise/{kind}/date", sleepwise)
+    for path, kind in (("alertness", "alertness"), ("circadian-bedtime", "bedtime")):
+        r.add_get(f"/v3/users/sleepwise/{path}", _sleepwise(kind))
+        r.add_get(f"/v3/users/sleepwise/{path}/date", _sleepwise(kind))
+    for path, day_kind in BIOSENSING_PATHS.items():
+        r.add_get(f"/v3/users/biosensing/{path}", _biosensing(day_kind))
+    # Polar answers list paths with a trailing slash too; its example client uses them
+    r.add_get("/v3/users/sleep/", list_sleep)
+    r.add_get("/v3/users/nightly-recharge/", list_recharge)
+    r.add_get("/v3/exercises/", list_exercises)

@@ -36,6 +36,8 @@ class User:
     gender: str = "MALE"
     weight: float = 72.0
     height: float = 178.0
+    sleepwise: bool = True  # the device computes SleepWise alertness and circadian bedtime
+    biosensing: bool = False  # the device has Elixir sensors (SpO2, skin and body temperature)
 
 
 @dataclass(slots=True)
@@ -105,7 +107,7 @@ class Exercise:
 
 @dataclass(slots=True)
 class DayRecord:
-    """One dated document (sleep, recharge, activity, continuous HR, physical info)."""
+    """One dated document of a kind (sleep, activity, SleepWise, biosensing…)."""
 
     user_id: int
     date: str
@@ -129,7 +131,18 @@ class Settings:
     recharge_delay: float = 0.0
 
 
-DAY_KINDS = ("sleep", "recharge", "activity", "chr", "physical")
+DAY_KINDS = (
+    "sleep",
+    "recharge",
+    "activity",
+    "chr",
+    "physical",
+    "alertness",
+    "bedtime",
+    "spo2",
+    "skintemp",
+    "bodytemp",
+)
 
 
 @dataclass(slots=True)

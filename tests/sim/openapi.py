@@ -68,3 +68,9 @@ def response_schema(path: str, method: str, status: str) -> dict[str, Any]:
     op = spec()["paths"][path][method]
     schema: dict[str, Any] = op["responses"][status]["content"]["application/json"]["schema"]
     return schema
+
+
+def validate_response(instance: Any, path: str, status: str = "200") -> None:
+    """Validate a GET response body against the schema the spec declares for path."""
+    schema = {**response_schema(path, "get", status), "components": _components(True)}
+    jsonschema.validate(instance, schema, format_checker=jsonschema.FormatChecker())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .openapi import response_schema, spec, validate
+from .openapi import response_schema, spec, validate, validate_response
 from .util import Receiver, Sim, World
 
 
@@ -123,3 +123,48 @@ async def test_created_webhook_and_errors_validate(sim: Sim, receiver: Receiver)
         method = "POST" if path == "/v3/users" else "GET"
         kw = {"json": {"member-id": "x"}} if method == "POST" else {}
         validate(await _json(sim, method, path, status, headers=headers, **kw), "error")
+
+
+async def test_every_kind_of_issue_11_validates(sim: Sim, receiver: Receiver) -> None:
+    """Each dated kind, generated for a day, answers as the spec's response schema says."""
+    spec()
+    world = await sim.world(receiver, events=["ACTIVITY_SUMMARY"])
+    uid, auth = world.user_id, world.bearer
+    await sim.ctl("PATCH", f"/_sim/users/{uid}", {"biosensing": True})
+    day = await sim.ctl("POST", f"/_sim/users/{uid}/day", {})
+    today = day["date"]
+    await sim.ctl("POST", f"/_sim/users/{uid}/biosensing", {"date": today})
+    span = f"from={today}&to={today}"
+    checks = {
+        "/v3/users/activities": "/v3/users/activities?steps=true&activity_zones=true"
+        "&inactivity_stamps=true",
+        "/v3/users/activities/{date}": f"/v3/users/activities/{today}?steps=true",
+        "/v3/users/activities/samples": "/v3/users/activities/samples",
+        "/v3/users/continuous-heart-rate/{date}": f"/v3/users/continuous-heart-rate/{today}",
+        "/v3/users/cardio-load": "/v3/users/cardio-load",
+        "/v3/users/cardio-load/date": f"/v3/users/cardio-load/date?{span}",
+        "/v3/users/physical-info": "/v3/users/physical-info",
+        "/v3/users/sleepwise/alertness": "/v3/users/sleepwise/alertness",
+        "/v3/users/sleepwise/alertness/date": f"/v3/users/sleepwise/alertness/date?{span}",
+        "/v3/users/sleepwise/circadian-bedtime": "/v3/users/sleepwise/circadian-bedtime",
+        "/v3/users/sleepwise/circadian-bedtime/date": (
+            f"/v3/users/sleepwise/circadian-bedtime/date?{span}"
+        ),
+        "/v3/users/biosensing/spo2": "/v3/users/biosensing/spo2",
+        "/v3/users/biosensing/skintemperature": f"/v3/users/biosensing/skintemperature?{span}",
+        "/v3/users/biosensing/bodytemperature": "/v3/users/biosensing/bodytemperature",
+    }
+    for spec_path, path in checks.items():
+        body = await _json(sim, "GET", path, 200, headers=auth)
+        assert body, path
+        validate_response(body, spec_path)
+    activities = await _json(sim, "GET", "/v3/users/activities", 200, headers=auth)
+    assert activities[0]["steps"] == day["activity"][-1]["steps"]
+    loads = await _json(sim, "GET", "/v3/users/cardio-load/period/days/28", 200, headers=auth)
+    assert len(loads) == 28
+    assert loads[-1]["cardio_load"] > 0
+    assert {d["cardio_load_status"] for d in loads[:-1]} == {"LOAD_STATUS_NOT_AVAILABLE"}
+    await sim.wait_idle()
+    for received in receiver.notices:
+        validate(received.json, "webhookPayloadActivitySummary")
+    assert len(receiver.notices) == 3

@@ -665,6 +665,55 @@ class SimControl:
         counts: dict[str, int] = result["counts"]
         return counts
 
+    async def simulated_day(
+        self, user_id: int, date: str | None = None, *, weight: float | None = None
+    ) -> dict[str, Any]:
+        """Record a night, SleepWise, three activity syncs, a workout, heart rate, a weight change.
+
+        Each pushes its notice; the answer has every document and `notices`.
+        """
+        body: dict[str, Any] = {}
+        if date is not None:
+            body["date"] = date
+        if weight is not None:
+            body["weight"] = weight
+        result: dict[str, Any] = await self.call("POST", f"/users/{user_id}/day", body)
+        return result
+
+    async def sleepwise(self, user_id: int, date: str | None = None) -> dict[str, Any]:
+        """Record a day's SleepWise periods and push both notices: `{alertness, …, notices}`."""
+        body = {} if date is None else {"date": date}
+        result: dict[str, Any] = await self.call("POST", f"/users/{user_id}/sleepwise", body)
+        return result
+
+    async def biosensing(self, user_id: int, date: str | None = None) -> dict[str, Any]:
+        """Record a day's SpO2, skin and body temperature (needs the user's biosensing flag)."""
+        body = {} if date is None else {"date": date}
+        result: dict[str, Any] = await self.call("POST", f"/users/{user_id}/biosensing", body)
+        return result
+
+    async def set_device(
+        self, user_id: int, *, sleepwise: bool | None = None, biosensing: bool | None = None
+    ) -> dict[str, Any]:
+        """Change what the user's device supports: the user."""
+        body = {
+            key: value
+            for key, value in (("sleepwise", sleepwise), ("biosensing", biosensing))
+            if value is not None
+        }
+        user: dict[str, Any] = await self.call("PATCH", f"/users/{user_id}", body)
+        return user
+
+    async def account_request_counts(self, user_id: int) -> dict[str, int]:
+        """Return how often one account's token requested each AccessLink route."""
+        result: dict[str, Any] = await self.call("GET", f"/requests?user_id={user_id}")
+        counts: dict[str, int] = result["counts"]
+        return counts
+
+    async def reset_request_counts(self) -> None:
+        """Start the request counters from zero."""
+        await self.call("DELETE", "/requests", expect=(204,))
+
 
 # ---- Home Assistant: readiness, onboarding, log-in ---------------------------------------------
 

@@ -72,3 +72,25 @@ async def test_night_change_repeat_and_recharge_delay(control: SimControl) -> No
     with pytest.raises(RequestFailedError) as err:
         await control.repeat_night(user_id, "2026-04-01")
     assert err.value.status == 404
+
+
+async def test_simulated_day_device_flags_and_request_counts(control: SimControl) -> None:
+    user_id, token = await _registered_token(control)
+    await control.reset_request_counts()
+    day = await control.simulated_day(user_id, DAY, weight=70.0)
+    events = [notice["payload"]["event"] for notice in day["notices"]]
+    assert events.count("ACTIVITY_SUMMARY") == 3
+    assert {"EXERCISE", "SLEEP", "SLEEP_WISE_ALERTNESS", "PHYSICAL_INFORMATION"} <= set(events)
+    assert (await _api(control, token, "/v3/users/physical-info"))["weight"] == 70.0
+
+    user = await control.set_device(user_id, sleepwise=False, biosensing=True)
+    assert (user["sleepwise"], user["biosensing"]) == (False, True)
+    with pytest.raises(RequestFailedError):
+        await control.sleepwise(user_id, DAY)
+    made = await control.biosensing(user_id, DAY)
+    assert await _api(control, token, "/v3/users/biosensing/spo2") == made["spo2"]
+    await control.set_device(user_id, sleepwise=True)
+    assert len((await control.sleepwise(user_id, DAY))["notices"]) == 2
+
+    counts = await control.account_request_counts(user_id)
+    assert counts == {"GET /v3/users/physical-info": 1, "GET /v3/users/biosensing/spo2": 1}

@@ -20,8 +20,10 @@ LOGGER = logging.getLogger(__package__)
 EVENT_EXERCISE: Final = "polar_flow_exercise"
 EVENT_SLEEP: Final = "polar_flow_sleep"
 EVENT_NIGHTLY_RECHARGE: Final = "polar_flow_nightly_recharge"
+EVENT_PHYSICAL_INFORMATION: Final = "polar_flow_physical_information"
+EVENT_CARDIO_LOAD: Final = "polar_flow_cardio_load"
 # The one webhook's events: every event a kind of data is announced by (kinds.KINDS).
-SUBSCRIBED_EVENTS: Final = (EventType.EXERCISE, EventType.SLEEP)
+SUBSCRIBED_EVENTS: Final = (EventType.EXERCISE, EventType.SLEEP, EventType.PHYSICAL_INFORMATION)
 
 RECONCILE_INTERVAL: Final = timedelta(hours=6)
 POLL_INTERVAL: Final = timedelta(minutes=30)

@@ -12,8 +12,9 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import UnitOfEnergy, UnitOfLength, UnitOfTime
 
 from .accesslink import AccessLinkUser, EventType, Exercise
+from .cardio_load import exercise_day
 from .const import EVENT_EXERCISE
-from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule, by_entity_id
+from .kind import DataKind, FollowUp, PolarFlowSensorEntityDescription, PublishRule, by_entity_id
 
 KNOWN_SPORTS = (
     "running",
@@ -197,4 +198,5 @@ EXERCISE = DataKind[ExerciseSummary](
     ),
     event_type=lambda _summary: "exercise",
     sensors=SENSORS,
+    then=(FollowUp("cardio_load", exercise_day),),
 )

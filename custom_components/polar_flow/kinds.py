@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from .cardio_load import CARDIO_LOAD
 from .exercise import EXERCISE, ExerciseSummary
 from .kind import (
     DataKind,
@@ -13,6 +14,7 @@ from .kind import (
     Summary,
     content_hash,
 )
+from .physical import PHYSICAL_INFORMATION
 from .recharge import NIGHTLY_RECHARGE, RechargeSummary
 from .sleep import SLEEP, SleepSummary
 
@@ -31,7 +33,14 @@ __all__ = [
 ]
 
 KINDS: Final[dict[str, DataKind[Any]]] = {
-    kind.key: kind for kind in (EXERCISE, SLEEP, NIGHTLY_RECHARGE)
+    kind.key: kind
+    for kind in (
+        EXERCISE,
+        SLEEP,
+        NIGHTLY_RECHARGE,
+        PHYSICAL_INFORMATION,
+        CARDIO_LOAD,
+    )
 }
 _BY_EVENT: Final[dict[str, DataKind[Any]]] = {
     event: kind for kind in KINDS.values() for event in kind.events

@@ -149,10 +149,16 @@ class Ledger:
         return True
 
     def forget_old(self) -> None:
-        """Forget items older than AccessLink lists."""
+        """Forget items older than AccessLink lists, but never a kind's newest one.
+
+        A kind showing its current state (physical information) lists that item for ever.
+        """
         cutoff = _now() - SEEN_RETENTION
         for key, seen in self._seen.items():
-            self._seen[key] = {item: at for item, at in seen.items() if at["at"] >= cutoff}
+            newest = latest.key if (latest := self._latest.get(key)) else None
+            self._seen[key] = {
+                item: at for item, at in seen.items() if at["at"] >= cutoff or item == newest
+            }
 
     def save(self) -> None:
         """Persist soon, batching the writes of a burst."""

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 from pathlib import Path
+import re
 import time
 from typing import Any
 from unittest.mock import patch
@@ -56,6 +57,8 @@ POLAR_WEBHOOK_ID = "polar-webhook-1"
 FIXTURES = Path(__file__).parent / "fixtures"
 # The night of fixtures/sleep.json and fixtures/nightly_recharge.json.
 NIGHT = "2026-11-29"
+# Cardio load by date, served from the cardio_loads fixture: each exercise asks for its day's.
+CARDIO_LOAD_BY_DATE = re.compile(rf"^{re.escape(API)}/v3/users/cardio-load/[0-9-]{{10}}$")
 NOT_FOUND = {"status": 404, "errorType": "NotFound", "message": "not found"}
 
 PING_FAILED = {
@@ -237,6 +240,18 @@ def recharges() -> list[dict[str, Any]]:
     return []
 
 
+@pytest.fixture
+def physical_info() -> dict[str, Any] | None:
+    """Return what /v3/users/physical-info answers, None for no content; tests change it."""
+    return None
+
+
+@pytest.fixture
+def cardio_loads() -> list[dict[str, Any]]:
+    """Return what /v3/users/cardio-load lists; tests change it."""
+    return []
+
+
 def sent_json(data: Any) -> dict[str, Any]:
     """Return a recorded request body as a dict."""
     if isinstance(data, bytes | str):
@@ -288,6 +303,8 @@ async def polar_api(
     nights: list[dict[str, Any]],
     recharges: list[dict[str, Any]],
     ping_statuses: list[int],
+    physical_info: dict[str, Any] | None,
+    cardio_loads: list[dict[str, Any]],
 ) -> AiohttpClientMocker:
     """Serve a healthy AccessLink with no webhook registered yet.
 
@@ -329,6 +346,24 @@ async def polar_api(
     async def list_recharges(method: str, url: URL, data: Any) -> Any:
         return AiohttpClientMockResponse(method, url, json={"recharges": list(recharges)})
 
+    async def get_physical_info(method: str, url: URL, data: Any) -> Any:
+        if physical_info is None:
+            return AiohttpClientMockResponse(method, url, status=204)
+        return AiohttpClientMockResponse(method, url, json=dict(physical_info))
+
+    async def list_cardio_loads(method: str, url: URL, data: Any) -> Any:
+        return AiohttpClientMockResponse(method, url, json=list(cardio_loads))
+
+    aioclient_mock.get(f"{API}/v3/users/physical-info", side_effect=get_physical_info)
+
+    async def get_cardio_load(method: str, url: URL, data: Any) -> Any:
+        day = url.path.rsplit("/", 1)[-1]
+        return AiohttpClientMockResponse(
+            method, url, json=[load for load in cardio_loads if load.get("date") == day]
+        )
+
+    aioclient_mock.get(f"{API}/v3/users/cardio-load", side_effect=list_cardio_loads)
+    aioclient_mock.get(CARDIO_LOAD_BY_DATE, side_effect=get_cardio_load)
     aioclient_mock.get(f"{API}/v3/exercises", side_effect=list_exercises)
     aioclient_mock.get(f"{API}/v3/users/sleep", side_effect=list_nights)
     aioclient_mock.get(f"{API}/v3/users/nightly-recharge", side_effect=list_recharges)

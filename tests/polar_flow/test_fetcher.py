@@ -63,9 +63,15 @@ async def run_retries(hass: HomeAssistant) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
-def other_requests(aioclient_mock: AiohttpClientMocker, allowed: str) -> list[str]:
-    """Return the URLs requested other than the allowed path."""
-    return [str(url) for _, url, *_ in aioclient_mock.mock_calls if URL(str(url)).path != allowed]
+# The cardio load fetched after an exercise of conftest.exercise_json, by its start date.
+CARDIO_LOAD_OF_EX = "/v3/users/cardio-load/2026-11-27"
+
+
+def other_requests(aioclient_mock: AiohttpClientMocker, *allowed: str) -> list[str]:
+    """Return the URLs requested other than the allowed paths."""
+    return [
+        str(url) for _, url, *_ in aioclient_mock.mock_calls if URL(str(url)).path not in allowed
+    ]
 
 
 async def notices(
@@ -113,7 +119,8 @@ async def test_exercise_is_fetched_by_id_never_by_url(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert response.status == 200
     assert requests_to(polar_api, "GET", "/v3/exercises/EX1") == 1
-    assert other_requests(polar_api, "/v3/exercises/EX1") == []
+    # Besides the exercise, only the cardio load of its day, which follows every exercise.
+    assert other_requests(polar_api, "/v3/exercises/EX1", CARDIO_LOAD_OF_EX) == []
     assert [event.data["exercise_id"] for event in events] == ["EX1"]
     assert "ERROR" not in caplog.text
 
@@ -129,7 +136,10 @@ async def test_bare_api_host_is_fetched_at_once(
     polar_api.mock_calls.clear()
     await post_webhook(notice_json("EX2", url="https://polaraccesslink.com/v3/exercises/EX2"))
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert [str(url) for _, url, *_ in polar_api.mock_calls] == [f"{API}/v3/exercises/EX2"]
+    assert [str(url) for _, url, *_ in polar_api.mock_calls] == [
+        f"{API}/v3/exercises/EX2",
+        f"{API}{CARDIO_LOAD_OF_EX}",
+    ]
     assert [event.data["exercise_id"] for event in events] == ["EX2"]
 
 

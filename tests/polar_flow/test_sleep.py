@@ -11,6 +11,9 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
+from custom_components.polar_flow.recharge import NIGHTLY_RECHARGE
+from custom_components.polar_flow.sleep import SLEEP
+
 from .conftest import (
     API,
     NIGHT,
@@ -23,6 +26,8 @@ from .conftest import (
 )
 
 SLEEP_SENSOR = "sensor.alice_runner_sleep"
+# The sensors of a night: its sleep and its Nightly Recharge.
+NIGHT_SENSOR_KEYS = {sensor.key for kind in (SLEEP, NIGHTLY_RECHARGE) for sensor in kind.sensors}
 SLEEP_EVENT = "event.alice_runner_sleep"
 RECHARGE_EVENT = "event.alice_runner_nightly_recharge"
 
@@ -104,7 +109,8 @@ async def test_secondary_sleep_sensors(
     disabled = {
         entry.entity_id
         for entry in er.async_entries_for_config_entry(entity_registry, setup_integration.entry_id)
-        if entry.disabled_by is not None and "last_exercise" not in entry.entity_id
+        if entry.disabled_by is not None
+        and entry.unique_id.removeprefix(f"{USER_ID}_") in NIGHT_SENSOR_KEYS
     }
     assert disabled == set(secondary)
     assert all(hass.states.get(entity_id) is None for entity_id in secondary)

@@ -29,6 +29,8 @@ from .errors import (
     InvalidIdError,
 )
 from .models import (
+    CardioLoad,
+    CardioLoadLevels,
     CreatedWebhook,
     Exercise,
     ExerciseSample,
@@ -36,6 +38,7 @@ from .models import (
     InvalidDataError,
     NightlyRecharge,
     Notice,
+    PhysicalInfo,
     RateLimit,
     RoutePoint,
     Sleep,
@@ -72,6 +75,8 @@ __all__ = [
     "AccessLinkServerError",
     "AccessLinkTimeoutError",
     "AccessLinkUser",
+    "CardioLoad",
+    "CardioLoadLevels",
     "CreatedWebhook",
     "EventType",
     "Exercise",
@@ -81,6 +86,7 @@ __all__ = [
     "InvalidIdError",
     "NightlyRecharge",
     "Notice",
+    "PhysicalInfo",
     "RateLimit",
     "RoutePoint",
     "Sleep",

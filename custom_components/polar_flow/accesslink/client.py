@@ -25,10 +25,12 @@ from .errors import (
     error_from_response,
 )
 from .models import (
+    CardioLoad,
     CreatedWebhook,
     Exercise,
     NightlyRecharge,
     Notice,
+    PhysicalInfo,
     RateLimit,
     Sleep,
     UserInfo,
@@ -323,6 +325,24 @@ class AccessLinkClient:
             raise AccessLinkResponseError(f"{method} {url.path}: unexpected HTTP status {status}")
         return status, data
 
+    # Physical information and cardio load (Bearer token of the user)
+
+    async def get_physical_info(self, token: str) -> PhysicalInfo:
+        """Return the user's current physical information."""
+        url = self._endpoint("users", "physical-info")
+        payload = await self._call("GET", url, _bearer(token))
+        return _parse(PhysicalInfo.from_dict, _found(payload), "physical info")
+
+    async def list_cardio_load(self, token: str) -> list[CardioLoad]:
+        """Return the cardio loads of the last 28 days; days without a date are skipped."""
+        payload = await self._call("GET", self._endpoint("users", "cardio-load"), _bearer(token))
+        return _cardio_loads(payload)
+
+    async def get_cardio_load(self, token: str, day: dt.date) -> list[CardioLoad]:
+        """Return the cardio load of day, as the list AccessLink answers with."""
+        url = self._endpoint("users", "cardio-load", _iso_day(day))
+        return _cardio_loads(await self._call("GET", url, _bearer(token)))
+
 
 def _basic(client_id: str, client_secret: str) -> str:
     """Return the Basic Authorization header of the client credentials."""
@@ -369,3 +389,18 @@ def _found(payload: Any) -> Any:
     if payload is None:
         raise AccessLinkNotFoundError(204, message="no content")
     return payload
+
+
+def _cardio_loads(payload: Any) -> list[CardioLoad]:
+    """Parse a cardio-load array, skipping the days a model refuses; no content is no days."""
+    if payload is None:
+        return []
+    if not isinstance(payload, list):
+        raise AccessLinkResponseError("the cardio load answer is not a JSON array")
+    loads: list[CardioLoad] = []
+    for item in payload:
+        try:
+            loads.append(CardioLoad.from_dict(item))
+        except ValueError as err:
+            _LOGGER.debug("Skipping an unusable cardio load: %s", err)
+    return loads

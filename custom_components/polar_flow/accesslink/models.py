@@ -17,8 +17,10 @@ from ._convert import (
     require_mapping,
     strings,
 )
+from .cardio import CardioLoad, CardioLoadLevels
 from .exercise import Exercise, ExerciseSample, HeartRateZone, RoutePoint, TrainingLoadPro
 from .notice import Notice
+from .physical import PhysicalInfo
 from .ratelimit import RateLimit
 from .sleep import NightlyRecharge, Sleep
 
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     import datetime as dt
 
 __all__ = [
+    "CardioLoad",
+    "CardioLoadLevels",
     "CreatedWebhook",
     "Exercise",
     "ExerciseSample",
@@ -34,6 +38,7 @@ __all__ = [
     "InvalidDataError",
     "NightlyRecharge",
     "Notice",
+    "PhysicalInfo",
     "RateLimit",
     "RoutePoint",
     "Sleep",

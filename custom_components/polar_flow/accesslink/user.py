@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 import datetime as dt
 
 from .client import AccessLinkClient, check_exercise_id
-from .models import Exercise, NightlyRecharge, Sleep
+from .models import CardioLoad, Exercise, NightlyRecharge, PhysicalInfo, Sleep
 
 __all__ = ["AccessLinkUser"]
 
@@ -78,3 +78,15 @@ class AccessLinkUser:
     async def delete(self) -> None:
         """De-register the user at AccessLink, which also revokes the token."""
         await self._client.delete_user(await self._access_token(), self._user_id)
+
+    async def get_physical_info(self) -> PhysicalInfo:
+        """Return the user's current physical information."""
+        return await self._client.get_physical_info(await self._access_token())
+
+    async def list_cardio_load(self) -> list[CardioLoad]:
+        """Return the cardio loads of the last 28 days."""
+        return await self._client.list_cardio_load(await self._access_token())
+
+    async def get_cardio_load(self, day: dt.date) -> list[CardioLoad]:
+        """Return the cardio load of day, as the list AccessLink answers with."""
+        return await self._client.get_cardio_load(await self._access_token(), day)

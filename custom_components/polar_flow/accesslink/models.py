@@ -17,6 +17,17 @@ from ._convert import (
     require_mapping,
     strings,
 )
+from .biosensing import (
+    BodyTemperaturePeriod,
+    BodyTemperatureSample,
+    EcgQuality,
+    EcgSample,
+    EcgTestResult,
+    SkinContactChange,
+    SkinContactPeriod,
+    SkinTemperature,
+    Spo2TestResult,
+)
 from .exercise import Exercise, ExerciseSample, HeartRateZone, RoutePoint, TrainingLoadPro
 from .notice import Notice
 from .ratelimit import RateLimit
@@ -27,7 +38,12 @@ if TYPE_CHECKING:
     import datetime as dt
 
 __all__ = [
+    "BodyTemperaturePeriod",
+    "BodyTemperatureSample",
     "CreatedWebhook",
+    "EcgQuality",
+    "EcgSample",
+    "EcgTestResult",
     "Exercise",
     "ExerciseSample",
     "HeartRateZone",
@@ -36,7 +52,11 @@ __all__ = [
     "Notice",
     "RateLimit",
     "RoutePoint",
+    "SkinContactChange",
+    "SkinContactPeriod",
+    "SkinTemperature",
     "Sleep",
+    "Spo2TestResult",
     "TokenResponse",
     "TrainingLoadPro",
     "UserInfo",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 import datetime as dt
 
+from .biosensing import BodyTemperaturePeriod, SkinTemperature, Spo2TestResult
 from .client import AccessLinkClient, check_exercise_id
 from .models import Exercise, NightlyRecharge, Sleep
 
@@ -78,3 +79,21 @@ class AccessLinkUser:
     async def delete(self) -> None:
         """De-register the user at AccessLink, which also revokes the token."""
         await self._client.delete_user(await self._access_token(), self._user_id)
+
+    async def list_spo2(
+        self, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[Spo2TestResult]:
+        """Return the SpO2 tests from start to end (the last 28 days by default)."""
+        return await self._client.list_spo2(await self._access_token(), start, end)
+
+    async def list_skin_temperature(
+        self, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[SkinTemperature]:
+        """Return the nights' skin temperatures from start to end (the last 28 days by default)."""
+        return await self._client.list_skin_temperature(await self._access_token(), start, end)
+
+    async def list_body_temperature(
+        self, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[BodyTemperaturePeriod]:
+        """Return the body temperature periods from start to end (the last 28 days by default)."""
+        return await self._client.list_body_temperature(await self._access_token(), start, end)

@@ -20,6 +20,9 @@ LOGGER = logging.getLogger(__package__)
 EVENT_EXERCISE: Final = "polar_flow_exercise"
 EVENT_SLEEP: Final = "polar_flow_sleep"
 EVENT_NIGHTLY_RECHARGE: Final = "polar_flow_nightly_recharge"
+EVENT_SPO2: Final = "polar_flow_spo2"
+EVENT_SKIN_TEMPERATURE: Final = "polar_flow_skin_temperature"
+EVENT_BODY_TEMPERATURE: Final = "polar_flow_body_temperature"
 # The one webhook's events: every event a kind of data is announced by (kinds.KINDS).
 SUBSCRIBED_EVENTS: Final = (EventType.EXERCISE, EventType.SLEEP)
 

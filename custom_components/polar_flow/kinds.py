@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from .body import (
+    BODY_TEMPERATURE,
+    SKIN_TEMPERATURE,
+    SPO2,
+    BodyTemperatureSummary,
+    SkinTemperatureSummary,
+    Spo2Summary,
+)
 from .exercise import EXERCISE, ExerciseSummary
 from .kind import (
     DataKind,
@@ -18,20 +26,31 @@ from .sleep import SLEEP, SleepSummary
 
 __all__ = [
     "KINDS",
+    "BodyTemperatureSummary",
     "DataKind",
     "ExerciseSummary",
     "PolarFlowSensorEntityDescription",
     "PublishRule",
     "RechargeSummary",
     "SensorValue",
+    "SkinTemperatureSummary",
     "SleepSummary",
+    "Spo2Summary",
     "Summary",
     "content_hash",
     "kind_of",
 ]
 
 KINDS: Final[dict[str, DataKind[Any]]] = {
-    kind.key: kind for kind in (EXERCISE, SLEEP, NIGHTLY_RECHARGE)
+    kind.key: kind
+    for kind in (
+        EXERCISE,
+        SLEEP,
+        NIGHTLY_RECHARGE,
+        SPO2,
+        SKIN_TEMPERATURE,
+        BODY_TEMPERATURE,
+    )
 }
 _BY_EVENT: Final[dict[str, DataKind[Any]]] = {
     event: kind for kind in KINDS.values() for event in kind.events

@@ -98,6 +98,8 @@ async def test_configured_api_gets_the_token(
     aioclient_mock.get(f"{OTHER_API}/v3/exercises", json=[])
     aioclient_mock.get(f"{OTHER_API}/v3/users/sleep", json={"nights": []})
     aioclient_mock.get(f"{OTHER_API}/v3/users/nightly-recharge", json={"recharges": []})
+    for name in ("spo2", "skintemperature", "bodytemperature"):
+        aioclient_mock.get(f"{OTHER_API}/v3/users/biosensing/{name}", status=204)
     entry = make_entry()
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -106,6 +108,9 @@ async def test_configured_api_gets_the_token(
     calls = authorizations(aioclient_mock)
     assert sorted(url for _, url, _ in calls) == [
         f"{OTHER_API}/v3/exercises",
+        f"{OTHER_API}/v3/users/biosensing/bodytemperature",
+        f"{OTHER_API}/v3/users/biosensing/skintemperature",
+        f"{OTHER_API}/v3/users/biosensing/spo2",
         f"{OTHER_API}/v3/users/nightly-recharge",
         f"{OTHER_API}/v3/users/sleep",
     ]

@@ -17,12 +17,15 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from syrupy.assertion import SnapshotAssertion
+from yarl import URL
 
 from homeassistant.const import Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.translation import async_get_translations
 
+from custom_components.polar_flow.accesslink import AccessLinkClient, AccessLinkUser
 from custom_components.polar_flow.body import BODY_TEMPERATURE, SKIN_TEMPERATURE, SPO2
 from custom_components.polar_flow.const import (
     DOMAIN,
@@ -188,8 +191,13 @@ async def test_entities_appear_with_the_first_item(
         "body_temperature": 1,
     }
     assert {entity: hass.states.get(entity).state for entity in ENABLED} == ENABLED
-    for entity_id in EVENT_ENTITIES.values():
-        assert hass.states.get(entity_id) is not None
+    # The event entities, added with the first item, fired for it.
+    assert {
+        hass.states.get(entity).attributes["event_type"] for entity in EVENT_ENTITIES.values()
+    } == {
+        "passed",
+        "measured",
+    }
     blood_oxygen = hass.states.get("sensor.alice_runner_blood_oxygen")
     assert blood_oxygen.name == "Alice Runner Blood oxygen"
     assert blood_oxygen.attributes["unit_of_measurement"] == "%"
@@ -308,3 +316,109 @@ async def test_names_states_and_attributes_are_translated(
             names += [f"{base}.state_attributes.{key}.name" for key in own]
         missing += [name for name in names if not translations.get(name)]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "query", "other"),
+    [
+        (
+            SPO2,
+            "2026-11-29T06:00:00+00:00",
+            {"from": "2026-11-28", "to": "2026-11-30"},
+            {"test_time": 1795935600},
+        ),
+        (
+            SKIN_TEMPERATURE,
+            "2026-11-29",
+            {"from": "2026-11-29", "to": "2026-11-29"},
+            {"sleep_date": "2026-11-27"},
+        ),
+        (
+            BODY_TEMPERATURE,
+            "2026-11-29T05:00:00+00:00",
+            {"from": "2026-11-28", "to": "2026-11-30"},
+            {"start_time": "2026-11-29T06:00:00"},
+        ),
+    ],
+    ids=["spo2", "skin_temperature", "body_temperature"],
+)
+async def test_fetch_by_key_asks_for_its_days(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    kind: Any,
+    key: str,
+    query: dict[str, str],
+    other: dict[str, Any],
+) -> None:
+    """A kind's item is fetched by listing the days around it; only the item of its key comes."""
+    path = PATHS[kind.key]
+    served = json_list(kind.key)
+    aioclient_mock.get(f"{API}{path}", json=[*served, {**served[0], **other}])
+
+    async def token() -> str:
+        return "user-access-token"
+
+    user = AccessLinkUser(AccessLinkClient(async_get_clientsession(hass)), 1, token)
+    (item,) = await kind.fetch(user, key)
+    assert item.key == key
+    ((_, url, *_),) = aioclient_mock.mock_calls
+    assert dict(URL(str(url)).query) == query
+
+
+@pytest.mark.usefixtures("setup_credentials", "polar_api")
+async def test_restart_shows_the_stored_items_without_listing(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    served: dict[str, list[dict[str, Any]]],
+) -> None:
+    """After a restart within the day the sensors show what was stored; nothing is asked."""
+    fill(served)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    shown = {
+        state.entity_id: state.state
+        for state in hass.states.async_all()
+        if state.entity_id in ENABLED or state.entity_id in EVENT_ENTITIES.values()
+    }
+    polar_api.mock_calls.clear()
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert calls(polar_api) == dict.fromkeys(PATHS, 0)
+    assert {entity_id: hass.states.get(entity_id).state for entity_id in shown} == shown
+
+
+@pytest.mark.parametrize(
+    ("changes", "event_type", "spo2_class"),
+    [
+        (
+            {"test_status": "SPO2_TEST_INCONCLUSIVE_TOO_MANY_MISSING_SAMPLES"},
+            "inconclusive",
+            "normal",
+        ),
+        (
+            {"test_status": "SPO2_TEST_NEW", "spo2_class": "SPO2_CLASS_UNKNOWN"},
+            "measured",
+            "unknown",
+        ),
+        ({"test_status": None, "spo2_class": "CLASS_LOW"}, "measured", "unknown"),
+    ],
+)
+async def test_spo2_without_a_known_result(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    served: dict[str, list[dict[str, Any]]],
+    bus_events: dict[str, list[Event]],
+    changes: dict[str, Any],
+    event_type: str,
+    spo2_class: str,
+) -> None:
+    """An inconclusive test fires as such; unknown results and classes are no state."""
+    served["spo2"][:] = [{**json_list("spo2")[0], **changes}]
+    await later(hass, freezer, DAY + 1)
+    (event,) = bus_events["spo2"]
+    assert event.data["status"] == (None if event_type == "measured" else event_type)
+    assert hass.states.get(EVENT_ENTITIES["spo2"]).attributes["event_type"] == event_type
+    assert hass.states.get("sensor.alice_runner_blood_oxygen_class").state == spo2_class

@@ -22,6 +22,9 @@ EVENT_SLEEP: Final = "polar_flow_sleep"
 EVENT_NIGHTLY_RECHARGE: Final = "polar_flow_nightly_recharge"
 EVENT_PHYSICAL_INFORMATION: Final = "polar_flow_physical_information"
 EVENT_CARDIO_LOAD: Final = "polar_flow_cardio_load"
+EVENT_SPO2: Final = "polar_flow_spo2"
+EVENT_SKIN_TEMPERATURE: Final = "polar_flow_skin_temperature"
+EVENT_BODY_TEMPERATURE: Final = "polar_flow_body_temperature"
 # The one webhook's events: every event a kind of data is announced by (kinds.KINDS).
 SUBSCRIBED_EVENTS: Final = (EventType.EXERCISE, EventType.SLEEP, EventType.PHYSICAL_INFORMATION)
 

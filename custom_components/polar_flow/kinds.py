@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from .body import (
+    BODY_TEMPERATURE,
+    SKIN_TEMPERATURE,
+    SPO2,
+    BodyTemperatureSummary,
+    SkinTemperatureSummary,
+    Spo2Summary,
+)
 from .cardio_load import CARDIO_LOAD
 from .exercise import EXERCISE, ExerciseSummary
 from .kind import (
@@ -20,13 +28,16 @@ from .sleep import SLEEP, SleepSummary
 
 __all__ = [
     "KINDS",
+    "BodyTemperatureSummary",
     "DataKind",
     "ExerciseSummary",
     "PolarFlowSensorEntityDescription",
     "PublishRule",
     "RechargeSummary",
     "SensorValue",
+    "SkinTemperatureSummary",
     "SleepSummary",
+    "Spo2Summary",
     "Summary",
     "content_hash",
     "kind_of",
@@ -40,6 +51,9 @@ KINDS: Final[dict[str, DataKind[Any]]] = {
         NIGHTLY_RECHARGE,
         PHYSICAL_INFORMATION,
         CARDIO_LOAD,
+        SPO2,
+        SKIN_TEMPERATURE,
+        BODY_TEMPERATURE,
     )
 }
 _BY_EVENT: Final[dict[str, DataKind[Any]]] = {

@@ -252,6 +252,24 @@ def cardio_loads() -> list[dict[str, Any]]:
     return []
 
 
+@pytest.fixture
+def spo2_tests() -> list[dict[str, Any]]:
+    """Return what /v3/users/biosensing/spo2 lists; tests change it."""
+    return []
+
+
+@pytest.fixture
+def skin_temperatures() -> list[dict[str, Any]]:
+    """Return what /v3/users/biosensing/skintemperature lists; tests change it."""
+    return []
+
+
+@pytest.fixture
+def body_temperatures() -> list[dict[str, Any]]:
+    """Return what /v3/users/biosensing/bodytemperature lists; tests change it."""
+    return []
+
+
 def sent_json(data: Any) -> dict[str, Any]:
     """Return a recorded request body as a dict."""
     if isinstance(data, bytes | str):
@@ -305,6 +323,9 @@ async def polar_api(
     ping_statuses: list[int],
     physical_info: dict[str, Any] | None,
     cardio_loads: list[dict[str, Any]],
+    spo2_tests: list[dict[str, Any]],
+    skin_temperatures: list[dict[str, Any]],
+    body_temperatures: list[dict[str, Any]],
 ) -> AiohttpClientMocker:
     """Serve a healthy AccessLink with no webhook registered yet.
 
@@ -364,9 +385,25 @@ async def polar_api(
 
     aioclient_mock.get(f"{API}/v3/users/cardio-load", side_effect=list_cardio_loads)
     aioclient_mock.get(CARDIO_LOAD_BY_DATE, side_effect=get_cardio_load)
+
+    def biosensing(items: list[dict[str, Any]]) -> Any:
+        async def list_items(method: str, url: URL, data: Any) -> Any:
+            # A device without the sensor: AccessLink has nothing to say (204).
+            if not items:
+                return AiohttpClientMockResponse(method, url, status=204)
+            return AiohttpClientMockResponse(method, url, json=list(items))
+
+        return list_items
+
     aioclient_mock.get(f"{API}/v3/exercises", side_effect=list_exercises)
     aioclient_mock.get(f"{API}/v3/users/sleep", side_effect=list_nights)
     aioclient_mock.get(f"{API}/v3/users/nightly-recharge", side_effect=list_recharges)
+    for name, items in (
+        ("spo2", spo2_tests),
+        ("skintemperature", skin_temperatures),
+        ("bodytemperature", body_temperatures),
+    ):
+        aioclient_mock.get(f"{API}/v3/users/biosensing/{name}", side_effect=biosensing(items))
     for item in ["EX1", "EX2", "EX3"]:
         aioclient_mock.get(f"{API}/v3/exercises/{item}", json=exercise_json(item))
     aioclient_mock.get(f"{API}/v3/webhooks", side_effect=list_webhooks)

@@ -100,19 +100,26 @@ async def test_configured_api_gets_the_token(
     aioclient_mock.get(f"{OTHER_API}/v3/users/nightly-recharge", json={"recharges": []})
     aioclient_mock.get(f"{OTHER_API}/v3/users/physical-info", status=204)
     aioclient_mock.get(f"{OTHER_API}/v3/users/cardio-load", json=[])
+    for name in ("spo2", "skintemperature", "bodytemperature"):
+        aioclient_mock.get(f"{OTHER_API}/v3/users/biosensing/{name}", status=204)
     entry = make_entry()
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
     calls = authorizations(aioclient_mock)
-    assert sorted(url for _, url, _ in calls) == [
-        f"{OTHER_API}/v3/exercises",
-        f"{OTHER_API}/v3/users/cardio-load",
-        f"{OTHER_API}/v3/users/nightly-recharge",
-        f"{OTHER_API}/v3/users/physical-info",
-        f"{OTHER_API}/v3/users/sleep",
-    ]
+    assert sorted(url for _, url, _ in calls) == sorted(
+        [
+            f"{OTHER_API}/v3/exercises",
+            f"{OTHER_API}/v3/users/cardio-load",
+            f"{OTHER_API}/v3/users/biosensing/bodytemperature",
+            f"{OTHER_API}/v3/users/biosensing/skintemperature",
+            f"{OTHER_API}/v3/users/biosensing/spo2",
+            f"{OTHER_API}/v3/users/nightly-recharge",
+            f"{OTHER_API}/v3/users/physical-info",
+            f"{OTHER_API}/v3/users/sleep",
+        ]
+    )
     assert {authorization for *_, authorization in calls} == {f"Bearer {ACCESS_TOKEN}"}
 
 

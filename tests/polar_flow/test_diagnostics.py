@@ -19,6 +19,7 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import slugify
 
 from custom_components.polar_flow.const import DOMAIN
+from custom_components.polar_flow.kinds import KINDS
 
 from .conftest import (
     ACCESS_TOKEN,
@@ -135,11 +136,5 @@ async def test_diagnostics(
     assert set(kinds["exercise"]["latest"]) >= {"exercise_id", "heart_rate_average"}
     assert set(kinds["sleep"]["latest"]) >= {"date", "sleep_score"}
     assert set(kinds["nightly_recharge"]["latest"]) >= {"date", "status"}
-    assert set(kinds) == {
-        "exercise",
-        "sleep",
-        "nightly_recharge",
-        "physical_information",
-        "cardio_load",
-    }
+    assert set(kinds) == set(KINDS)
     assert diagnostics["webhook"]["accounts"] == 1

@@ -14,6 +14,15 @@ import uuid
 
 import aiohttp
 
+from .biosensing import (
+    BodyTemperaturePeriod,
+    EcgTestResult,
+    SkinContactPeriod,
+    SkinTemperature,
+    Spo2TestResult,
+    date_range,
+    parse_array,
+)
 from .const import DEFAULT_API_URL, EventType
 from .errors import (
     AccessLinkConnectionError,
@@ -342,6 +351,60 @@ class AccessLinkClient:
         """Return the cardio load of day, as the list AccessLink answers with."""
         url = self._endpoint("users", "cardio-load", _iso_day(day))
         return _cardio_loads(await self._call("GET", url, _bearer(token)))
+
+    # Elixir biosensing, only from devices with the sensors (Bearer token of the user)
+
+    async def list_spo2(
+        self, token: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[Spo2TestResult]:
+        """Return the SpO2 tests from start to end (the last 28 days by default)."""
+        return await self._biosensing(token, "spo2", start, end, Spo2TestResult.from_dict)
+
+    async def list_skin_temperature(
+        self, token: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[SkinTemperature]:
+        """Return the nights' skin temperatures from start to end (the last 28 days by default)."""
+        return await self._biosensing(
+            token, "skintemperature", start, end, SkinTemperature.from_dict
+        )
+
+    async def list_body_temperature(
+        self, token: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[BodyTemperaturePeriod]:
+        """Return the body temperature periods from start to end (the last 28 days by default)."""
+        return await self._biosensing(
+            token, "bodytemperature", start, end, BodyTemperaturePeriod.from_dict
+        )
+
+    async def list_skin_contacts(
+        self, token: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[SkinContactPeriod]:
+        """Return the skin contact periods from start to end (the last 28 days by default)."""
+        return await self._biosensing(
+            token, "skincontacts", start, end, SkinContactPeriod.from_dict
+        )
+
+    async def list_ecg(
+        self, token: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[EcgTestResult]:
+        """Return the wrist ECG tests from start to end (the last 28 days by default)."""
+        return await self._biosensing(token, "ecg", start, end, EcgTestResult.from_dict)
+
+    async def _biosensing[T](
+        self,
+        token: str,
+        name: str,
+        start: dt.date | None,
+        end: dt.date | None,
+        parse: Callable[[Mapping[str, Any]], T],
+    ) -> list[T]:
+        """GET a biosensing list; no content and not found (no such sensor) are no data."""
+        url = self._endpoint("users", "biosensing", name).with_query(date_range(start, end))
+        try:
+            payload = await self._call("GET", url, _bearer(token))
+        except AccessLinkNotFoundError:
+            return []
+        return parse_array(parse, payload, name)
 
 
 def _basic(client_id: str, client_secret: str) -> str:

@@ -17,6 +17,17 @@ from ._convert import (
     require_mapping,
     strings,
 )
+from .biosensing import (
+    BodyTemperaturePeriod,
+    BodyTemperatureSample,
+    EcgQuality,
+    EcgSample,
+    EcgTestResult,
+    SkinContactChange,
+    SkinContactPeriod,
+    SkinTemperature,
+    Spo2TestResult,
+)
 from .cardio import CardioLoad, CardioLoadLevels
 from .exercise import Exercise, ExerciseSample, HeartRateZone, RoutePoint, TrainingLoadPro
 from .notice import Notice
@@ -29,9 +40,14 @@ if TYPE_CHECKING:
     import datetime as dt
 
 __all__ = [
+    "BodyTemperaturePeriod",
+    "BodyTemperatureSample",
     "CardioLoad",
     "CardioLoadLevels",
     "CreatedWebhook",
+    "EcgQuality",
+    "EcgSample",
+    "EcgTestResult",
     "Exercise",
     "ExerciseSample",
     "HeartRateZone",
@@ -41,7 +57,11 @@ __all__ = [
     "PhysicalInfo",
     "RateLimit",
     "RoutePoint",
+    "SkinContactChange",
+    "SkinContactPeriod",
+    "SkinTemperature",
     "Sleep",
+    "Spo2TestResult",
     "TokenResponse",
     "TrainingLoadPro",
     "UserInfo",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 import datetime as dt
 
+from .biosensing import BodyTemperaturePeriod, SkinTemperature, Spo2TestResult
 from .client import AccessLinkClient, check_exercise_id
 from .models import CardioLoad, Exercise, NightlyRecharge, PhysicalInfo, Sleep
 
@@ -90,3 +91,21 @@ class AccessLinkUser:
     async def get_cardio_load(self, day: dt.date) -> list[CardioLoad]:
         """Return the cardio load of day, as the list AccessLink answers with."""
         return await self._client.get_cardio_load(await self._access_token(), day)
+
+    async def list_spo2(
+        self, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[Spo2TestResult]:
+        """Return the SpO2 tests from start to end (the last 28 days by default)."""
+        return await self._client.list_spo2(await self._access_token(), start, end)
+
+    async def list_skin_temperature(
+        self, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[SkinTemperature]:
+        """Return the nights' skin temperatures from start to end (the last 28 days by default)."""
+        return await self._client.list_skin_temperature(await self._access_token(), start, end)
+
+    async def list_body_temperature(
+        self, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[BodyTemperaturePeriod]:
+        """Return the body temperature periods from start to end (the last 28 days by default)."""
+        return await self._client.list_body_temperature(await self._access_token(), start, end)

@@ -17,7 +17,9 @@ from ._convert import (
     require_mapping,
     strings,
 )
+from .activity import DailyActivity
 from .exercise import Exercise, ExerciseSample, HeartRateZone, RoutePoint, TrainingLoadPro
+from .heart_rate import ContinuousHeartRate, HeartRateSample
 from .notice import Notice
 from .ratelimit import RateLimit
 from .sleep import NightlyRecharge, Sleep
@@ -27,9 +29,12 @@ if TYPE_CHECKING:
     import datetime as dt
 
 __all__ = [
+    "ContinuousHeartRate",
     "CreatedWebhook",
+    "DailyActivity",
     "Exercise",
     "ExerciseSample",
+    "HeartRateSample",
     "HeartRateZone",
     "InvalidDataError",
     "NightlyRecharge",

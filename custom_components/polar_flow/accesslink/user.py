@@ -6,7 +6,13 @@ from collections.abc import Awaitable, Callable
 import datetime as dt
 
 from .client import AccessLinkClient, check_exercise_id
-from .models import Exercise, NightlyRecharge, Sleep
+from .models import (
+    ContinuousHeartRate,
+    DailyActivity,
+    Exercise,
+    NightlyRecharge,
+    Sleep,
+)
 
 __all__ = ["AccessLinkUser"]
 
@@ -78,3 +84,23 @@ class AccessLinkUser:
     async def delete(self) -> None:
         """De-register the user at AccessLink, which also revokes the token."""
         await self._client.delete_user(await self._access_token(), self._user_id)
+
+    async def list_activities(self) -> list[DailyActivity]:
+        """Return the daily activities of the last 28 days."""
+        return await self._client.list_activities(await self._access_token())
+
+    async def get_activity(self, day: dt.date) -> DailyActivity:
+        """Return the daily activity of day."""
+        return await self._client.get_activity(await self._access_token(), day)
+
+    async def list_continuous_heart_rate(
+        self, first: dt.date, last: dt.date
+    ) -> list[ContinuousHeartRate]:
+        """Return the continuous heart rate of the days first to last, both included."""
+        return await self._client.list_continuous_heart_rate(
+            await self._access_token(), first, last
+        )
+
+    async def get_continuous_heart_rate(self, day: dt.date) -> ContinuousHeartRate:
+        """Return the continuous heart rate of day."""
+        return await self._client.get_continuous_heart_rate(await self._access_token(), day)

@@ -20,8 +20,15 @@ LOGGER = logging.getLogger(__package__)
 EVENT_EXERCISE: Final = "polar_flow_exercise"
 EVENT_SLEEP: Final = "polar_flow_sleep"
 EVENT_NIGHTLY_RECHARGE: Final = "polar_flow_nightly_recharge"
+EVENT_ACTIVITY: Final = "polar_flow_activity"
+EVENT_CONTINUOUS_HEART_RATE: Final = "polar_flow_continuous_heart_rate"
 # The one webhook's events: every event a kind of data is announced by (kinds.KINDS).
-SUBSCRIBED_EVENTS: Final = (EventType.EXERCISE, EventType.SLEEP)
+SUBSCRIBED_EVENTS: Final = (
+    EventType.EXERCISE,
+    EventType.SLEEP,
+    EventType.ACTIVITY_SUMMARY,
+    EventType.CONTINUOUS_HEART_RATE,
+)
 
 RECONCILE_INTERVAL: Final = timedelta(hours=6)
 POLL_INTERVAL: Final = timedelta(minutes=30)

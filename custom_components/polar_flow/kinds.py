@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from .activity import ACTIVITY, ActivitySummary
 from .exercise import EXERCISE, ExerciseSummary
+from .heart_rate import CONTINUOUS_HEART_RATE, HeartRateSummary
 from .kind import (
     DataKind,
     PolarFlowSensorEntityDescription,
@@ -18,8 +20,10 @@ from .sleep import SLEEP, SleepSummary
 
 __all__ = [
     "KINDS",
+    "ActivitySummary",
     "DataKind",
     "ExerciseSummary",
+    "HeartRateSummary",
     "PolarFlowSensorEntityDescription",
     "PublishRule",
     "RechargeSummary",
@@ -31,7 +35,7 @@ __all__ = [
 ]
 
 KINDS: Final[dict[str, DataKind[Any]]] = {
-    kind.key: kind for kind in (EXERCISE, SLEEP, NIGHTLY_RECHARGE)
+    kind.key: kind for kind in (EXERCISE, SLEEP, NIGHTLY_RECHARGE, ACTIVITY, CONTINUOUS_HEART_RATE)
 }
 _BY_EVENT: Final[dict[str, DataKind[Any]]] = {
     event: kind for kind in KINDS.values() for event in kind.events

@@ -98,17 +98,22 @@ async def test_configured_api_gets_the_token(
     aioclient_mock.get(f"{OTHER_API}/v3/exercises", json=[])
     aioclient_mock.get(f"{OTHER_API}/v3/users/sleep", json={"nights": []})
     aioclient_mock.get(f"{OTHER_API}/v3/users/nightly-recharge", json={"recharges": []})
+    aioclient_mock.get(f"{OTHER_API}/v3/users/activities", json=[])
+    aioclient_mock.get(f"{OTHER_API}/v3/users/continuous-heart-rate", json={"heart_rates": []})
     entry = make_entry()
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
     calls = authorizations(aioclient_mock)
-    assert sorted(url for _, url, _ in calls) == [
-        f"{OTHER_API}/v3/exercises",
-        f"{OTHER_API}/v3/users/nightly-recharge",
-        f"{OTHER_API}/v3/users/sleep",
+    assert sorted(URL(url).path for _, url, _ in calls) == [
+        "/v3/exercises",
+        "/v3/users/activities",
+        "/v3/users/continuous-heart-rate",
+        "/v3/users/nightly-recharge",
+        "/v3/users/sleep",
     ]
+    assert {URL(url).origin() for _, url, _ in calls} == {URL(OTHER_API)}
     assert {authorization for *_, authorization in calls} == {f"Bearer {ACCESS_TOKEN}"}
 
 

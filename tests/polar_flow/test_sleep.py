@@ -11,6 +11,9 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
+from custom_components.polar_flow.recharge import NIGHTLY_RECHARGE
+from custom_components.polar_flow.sleep import SLEEP
+
 from .conftest import (
     API,
     NIGHT,
@@ -25,6 +28,7 @@ from .conftest import (
 SLEEP_SENSOR = "sensor.alice_runner_sleep"
 SLEEP_EVENT = "event.alice_runner_sleep"
 RECHARGE_EVENT = "event.alice_runner_nightly_recharge"
+NIGHT_SENSORS = {sensor.key for sensor in (*SLEEP.sensors, *NIGHTLY_RECHARGE.sensors)}
 
 
 @pytest.mark.usefixtures("night_api")
@@ -104,7 +108,7 @@ async def test_secondary_sleep_sensors(
     disabled = {
         entry.entity_id
         for entry in er.async_entries_for_config_entry(entity_registry, setup_integration.entry_id)
-        if entry.disabled_by is not None and "last_exercise" not in entry.entity_id
+        if entry.disabled_by is not None and entry.translation_key in NIGHT_SENSORS
     }
     assert disabled == set(secondary)
     assert all(hass.states.get(entity_id) is None for entity_id in secondary)

@@ -25,8 +25,16 @@ EVENT_CARDIO_LOAD: Final = "polar_flow_cardio_load"
 EVENT_SPO2: Final = "polar_flow_spo2"
 EVENT_SKIN_TEMPERATURE: Final = "polar_flow_skin_temperature"
 EVENT_BODY_TEMPERATURE: Final = "polar_flow_body_temperature"
+EVENT_ACTIVITY: Final = "polar_flow_activity"
+EVENT_CONTINUOUS_HEART_RATE: Final = "polar_flow_continuous_heart_rate"
 # The one webhook's events: every event a kind of data is announced by (kinds.KINDS).
-SUBSCRIBED_EVENTS: Final = (EventType.EXERCISE, EventType.SLEEP, EventType.PHYSICAL_INFORMATION)
+SUBSCRIBED_EVENTS: Final = (
+    EventType.EXERCISE,
+    EventType.SLEEP,
+    EventType.PHYSICAL_INFORMATION,
+    EventType.ACTIVITY_SUMMARY,
+    EventType.CONTINUOUS_HEART_RATE,
+)
 
 RECONCILE_INTERVAL: Final = timedelta(hours=6)
 POLL_INTERVAL: Final = timedelta(minutes=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from .activity import ACTIVITY, ActivitySummary
 from .body import (
     BODY_TEMPERATURE,
     SKIN_TEMPERATURE,
@@ -14,6 +15,7 @@ from .body import (
 )
 from .cardio_load import CARDIO_LOAD
 from .exercise import EXERCISE, ExerciseSummary
+from .heart_rate import CONTINUOUS_HEART_RATE, HeartRateSummary
 from .kind import (
     DataKind,
     PolarFlowSensorEntityDescription,
@@ -28,9 +30,11 @@ from .sleep import SLEEP, SleepSummary
 
 __all__ = [
     "KINDS",
+    "ActivitySummary",
     "BodyTemperatureSummary",
     "DataKind",
     "ExerciseSummary",
+    "HeartRateSummary",
     "PolarFlowSensorEntityDescription",
     "PublishRule",
     "RechargeSummary",
@@ -43,19 +47,20 @@ __all__ = [
     "kind_of",
 ]
 
-KINDS: Final[dict[str, DataKind[Any]]] = {
-    kind.key: kind
-    for kind in (
-        EXERCISE,
-        SLEEP,
-        NIGHTLY_RECHARGE,
-        PHYSICAL_INFORMATION,
-        CARDIO_LOAD,
-        SPO2,
-        SKIN_TEMPERATURE,
-        BODY_TEMPERATURE,
-    )
-}
+# In the order a day's data usually arrives; a new kind is one more line here.
+_DECLARED: Final[tuple[DataKind[Any], ...]] = (
+    EXERCISE,
+    SLEEP,
+    NIGHTLY_RECHARGE,
+    ACTIVITY,
+    CONTINUOUS_HEART_RATE,
+    PHYSICAL_INFORMATION,
+    CARDIO_LOAD,
+    SPO2,
+    SKIN_TEMPERATURE,
+    BODY_TEMPERATURE,
+)
+KINDS: Final[dict[str, DataKind[Any]]] = {kind.key: kind for kind in _DECLARED}
 _BY_EVENT: Final[dict[str, DataKind[Any]]] = {
     event: kind for kind in KINDS.values() for event in kind.events
 }

@@ -223,6 +223,18 @@ async def setup_credentials(hass: HomeAssistant) -> None:
 
 
 @pytest.fixture
+def activities() -> list[dict[str, Any]]:
+    """Return what /v3/users/activities lists; tests change it."""
+    return []
+
+
+@pytest.fixture
+def heart_rates() -> list[dict[str, Any]]:
+    """Return the days /v3/users/continuous-heart-rate lists; tests change it."""
+    return []
+
+
+@pytest.fixture
 def exercises() -> list[dict[str, Any]]:
     """Return what /v3/exercises lists; tests change it."""
     return [exercise_json("EX0", start="2026-11-20T07:00:00")]
@@ -326,6 +338,8 @@ async def polar_api(
     spo2_tests: list[dict[str, Any]],
     skin_temperatures: list[dict[str, Any]],
     body_temperatures: list[dict[str, Any]],
+    activities: list[dict[str, Any]],
+    heart_rates: list[dict[str, Any]],
 ) -> AiohttpClientMocker:
     """Serve a healthy AccessLink with no webhook registered yet.
 
@@ -404,6 +418,15 @@ async def polar_api(
         ("bodytemperature", body_temperatures),
     ):
         aioclient_mock.get(f"{API}/v3/users/biosensing/{name}", side_effect=biosensing(items))
+
+    async def list_activities(method: str, url: URL, data: Any) -> Any:
+        return AiohttpClientMockResponse(method, url, json=list(activities))
+
+    async def list_heart_rates(method: str, url: URL, data: Any) -> Any:
+        return AiohttpClientMockResponse(method, url, json={"heart_rates": list(heart_rates)})
+
+    aioclient_mock.get(f"{API}/v3/users/activities", side_effect=list_activities)
+    aioclient_mock.get(f"{API}/v3/users/continuous-heart-rate", side_effect=list_heart_rates)
     for item in ["EX1", "EX2", "EX3"]:
         aioclient_mock.get(f"{API}/v3/exercises/{item}", json=exercise_json(item))
     aioclient_mock.get(f"{API}/v3/webhooks", side_effect=list_webhooks)

@@ -102,24 +102,29 @@ async def test_configured_api_gets_the_token(
     aioclient_mock.get(f"{OTHER_API}/v3/users/cardio-load", json=[])
     for name in ("spo2", "skintemperature", "bodytemperature"):
         aioclient_mock.get(f"{OTHER_API}/v3/users/biosensing/{name}", status=204)
+    aioclient_mock.get(f"{OTHER_API}/v3/users/activities", json=[])
+    aioclient_mock.get(f"{OTHER_API}/v3/users/continuous-heart-rate", json={"heart_rates": []})
     entry = make_entry()
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
     calls = authorizations(aioclient_mock)
-    assert sorted(url for _, url, _ in calls) == sorted(
+    assert sorted(URL(url).path for _, url, _ in calls) == sorted(
         [
-            f"{OTHER_API}/v3/exercises",
-            f"{OTHER_API}/v3/users/cardio-load",
-            f"{OTHER_API}/v3/users/biosensing/bodytemperature",
-            f"{OTHER_API}/v3/users/biosensing/skintemperature",
-            f"{OTHER_API}/v3/users/biosensing/spo2",
-            f"{OTHER_API}/v3/users/nightly-recharge",
-            f"{OTHER_API}/v3/users/physical-info",
-            f"{OTHER_API}/v3/users/sleep",
+            "/v3/exercises",
+            "/v3/users/activities",
+            "/v3/users/biosensing/bodytemperature",
+            "/v3/users/biosensing/skintemperature",
+            "/v3/users/biosensing/spo2",
+            "/v3/users/cardio-load",
+            "/v3/users/continuous-heart-rate",
+            "/v3/users/nightly-recharge",
+            "/v3/users/physical-info",
+            "/v3/users/sleep",
         ]
     )
+    assert {URL(url).origin() for _, url, _ in calls} == {URL(OTHER_API)}
     assert {authorization for *_, authorization in calls} == {f"Bearer {ACCESS_TOKEN}"}
 
 

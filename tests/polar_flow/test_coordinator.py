@@ -458,10 +458,10 @@ async def test_notice_of_a_kind_not_handled_is_ignored(
     """A notice the webhook routes but no kind handles asks nothing of Polar."""
     monkeypatch.setattr(
         "custom_components.polar_flow.webhook.SUBSCRIBED_EVENTS",
-        ("EXERCISE", "SLEEP", "ACTIVITY_SUMMARY"),
+        ("EXERCISE", "SLEEP", "FUTURE_DATA"),
     )
     polar_api.mock_calls.clear()
-    notice = {**sleep_notice_json(), "event": "ACTIVITY_SUMMARY"}
+    notice = {**sleep_notice_json(), "event": "FUTURE_DATA"}
     assert (await post_webhook(notice)).status == 200
     await hass.async_block_till_done(wait_background_tasks=True)
     assert polar_api.mock_calls == []

@@ -22,7 +22,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from custom_components.polar_flow.const import DOMAIN
+from custom_components.polar_flow.const import DOMAIN, SUBSCRIBED_EVENTS
 
 from .conftest import (
     ACCESS_TOKEN,
@@ -163,7 +163,7 @@ async def test_known_webhook_is_updated_and_activated(
     patch = next(call for call in polar_api.mock_calls if call[0] == "PATCH")
     assert sent_json(patch[2]) == {
         "url": url,
-        "events": ["EXERCISE", "SLEEP", "PHYSICAL_INFORMATION"],
+        "events": [str(event) for event in SUBSCRIBED_EVENTS],
     }
     assert requests_to(polar_api, "POST", "/v3/webhooks/activate") == 1
     assert requests_to(polar_api, "POST", "/v3/webhooks") == 0

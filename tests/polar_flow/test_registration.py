@@ -18,7 +18,7 @@ from yarl import URL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from custom_components.polar_flow.const import DOMAIN
+from custom_components.polar_flow.const import DOMAIN, SUBSCRIBED_EVENTS
 
 from .conftest import (
     API,
@@ -56,7 +56,7 @@ async def test_registers_webhook_with_polar(polar_api: AiohttpClientMocker) -> N
     url = webhook_url_sent(polar_api)
     assert url.startswith(f"{EXTERNAL_URL}/api/webhook/")
     create = next(c for c in polar_api.mock_calls if c[0] == "POST" and "webhooks" in str(c[1]))
-    assert create[2]["events"] == ["EXERCISE", "SLEEP", "PHYSICAL_INFORMATION"]
+    assert create[2]["events"] == [str(event) for event in SUBSCRIBED_EVENTS]
     assert create[3]["Authorization"].startswith("Basic ")
 
 

@@ -35,7 +35,9 @@ from .errors import (
 )
 from .models import (
     CardioLoad,
+    ContinuousHeartRate,
     CreatedWebhook,
+    DailyActivity,
     Exercise,
     NightlyRecharge,
     Notice,
@@ -405,6 +407,53 @@ class AccessLinkClient:
         except AccessLinkNotFoundError:
             return []
         return parse_array(parse, payload, name)
+
+    # Daily activity and continuous heart rate (Bearer token of the user)
+
+    async def list_activities(self, token: str) -> list[DailyActivity]:
+        """Return the daily activities of the last 28 days; days without a date are skipped."""
+        payload = await self._call("GET", self._endpoint("users", "activities"), _bearer(token))
+        if payload is None:
+            return []
+        if not isinstance(payload, list):
+            raise AccessLinkResponseError("the activity list is not a JSON array")
+        activities: list[DailyActivity] = []
+        for item in payload:
+            try:
+                activities.append(DailyActivity.from_dict(item))
+            except ValueError as err:
+                _LOGGER.debug("Skipping an unusable day of the activity list: %s", err)
+        return activities
+
+    async def get_activity(self, token: str, day: dt.date) -> DailyActivity:
+        """Return the daily activity of day (none yet: 204, raised as not found)."""
+        day = day.date() if isinstance(day, dt.datetime) else day
+        url = self._endpoint("users", "activities", day.isoformat())
+        payload = _found(await self._call("GET", url, _bearer(token)))
+
+        def parse(data: Mapping[str, Any]) -> DailyActivity:
+            return DailyActivity.from_dict(data, day=day)
+
+        return _parse(parse, payload, "activity")
+
+    async def get_continuous_heart_rate(self, token: str, day: dt.date) -> ContinuousHeartRate:
+        """Return the continuous heart rate of day (none: 404, raised as not found)."""
+        url = self._endpoint("users", "continuous-heart-rate", _iso_day(day))
+        payload = await self._call("GET", url, _bearer(token))
+        return _parse(ContinuousHeartRate.from_dict, _found(payload), "continuous heart rate")
+
+    async def list_continuous_heart_rate(
+        self, token: str, first: dt.date, last: dt.date
+    ) -> list[ContinuousHeartRate]:
+        """Return the continuous heart rate of the days first to last, both included."""
+        url = self._endpoint("users", "continuous-heart-rate").with_query(
+            {"from": _iso_day(first), "to": _iso_day(last)}
+        )
+        payload = await self._call("GET", url, _bearer(token))
+        if isinstance(payload, Mapping) and "heart_rates" not in payload and "date" in payload:
+            # The spec describes one day's object here; AccessLink wraps days in heart_rates.
+            payload = {"heart_rates": [payload]}
+        return _items(ContinuousHeartRate.from_dict, payload, "heart_rates")
 
 
 def _basic(client_id: str, client_secret: str) -> str:

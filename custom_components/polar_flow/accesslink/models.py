@@ -17,6 +17,7 @@ from ._convert import (
     require_mapping,
     strings,
 )
+from .activity import DailyActivity
 from .biosensing import (
     BodyTemperaturePeriod,
     BodyTemperatureSample,
@@ -30,6 +31,7 @@ from .biosensing import (
 )
 from .cardio import CardioLoad, CardioLoadLevels
 from .exercise import Exercise, ExerciseSample, HeartRateZone, RoutePoint, TrainingLoadPro
+from .heart_rate import ContinuousHeartRate, HeartRateSample
 from .notice import Notice
 from .physical import PhysicalInfo
 from .ratelimit import RateLimit
@@ -44,12 +46,15 @@ __all__ = [
     "BodyTemperatureSample",
     "CardioLoad",
     "CardioLoadLevels",
+    "ContinuousHeartRate",
     "CreatedWebhook",
+    "DailyActivity",
     "EcgQuality",
     "EcgSample",
     "EcgTestResult",
     "Exercise",
     "ExerciseSample",
+    "HeartRateSample",
     "HeartRateZone",
     "InvalidDataError",
     "NightlyRecharge",

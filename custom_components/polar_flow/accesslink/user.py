@@ -7,7 +7,15 @@ import datetime as dt
 
 from .biosensing import BodyTemperaturePeriod, SkinTemperature, Spo2TestResult
 from .client import AccessLinkClient, check_exercise_id
-from .models import CardioLoad, Exercise, NightlyRecharge, PhysicalInfo, Sleep
+from .models import (
+    CardioLoad,
+    ContinuousHeartRate,
+    DailyActivity,
+    Exercise,
+    NightlyRecharge,
+    PhysicalInfo,
+    Sleep,
+)
 
 __all__ = ["AccessLinkUser"]
 
@@ -109,3 +117,23 @@ class AccessLinkUser:
     ) -> list[BodyTemperaturePeriod]:
         """Return the body temperature periods from start to end (the last 28 days by default)."""
         return await self._client.list_body_temperature(await self._access_token(), start, end)
+
+    async def list_activities(self) -> list[DailyActivity]:
+        """Return the daily activities of the last 28 days."""
+        return await self._client.list_activities(await self._access_token())
+
+    async def get_activity(self, day: dt.date) -> DailyActivity:
+        """Return the daily activity of day."""
+        return await self._client.get_activity(await self._access_token(), day)
+
+    async def list_continuous_heart_rate(
+        self, first: dt.date, last: dt.date
+    ) -> list[ContinuousHeartRate]:
+        """Return the continuous heart rate of the days first to last, both included."""
+        return await self._client.list_continuous_heart_rate(
+            await self._access_token(), first, last
+        )
+
+    async def get_continuous_heart_rate(self, day: dt.date) -> ContinuousHeartRate:
+        """Return the continuous heart rate of day."""
+        return await self._client.get_continuous_heart_rate(await self._access_token(), day)

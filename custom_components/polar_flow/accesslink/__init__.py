@@ -29,6 +29,9 @@ from .errors import (
     InvalidIdError,
 )
 from .models import (
+    Alertness,
+    AlertnessHour,
+    CircadianBedtime,
     CreatedWebhook,
     Exercise,
     ExerciseSample,
@@ -72,6 +75,9 @@ __all__ = [
     "AccessLinkServerError",
     "AccessLinkTimeoutError",
     "AccessLinkUser",
+    "Alertness",
+    "AlertnessHour",
+    "CircadianBedtime",
     "CreatedWebhook",
     "EventType",
     "Exercise",

@@ -21,12 +21,16 @@ from .exercise import Exercise, ExerciseSample, HeartRateZone, RoutePoint, Train
 from .notice import Notice
 from .ratelimit import RateLimit
 from .sleep import NightlyRecharge, Sleep
+from .sleepwise import Alertness, AlertnessHour, CircadianBedtime
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     import datetime as dt
 
 __all__ = [
+    "Alertness",
+    "AlertnessHour",
+    "CircadianBedtime",
     "CreatedWebhook",
     "Exercise",
     "ExerciseSample",

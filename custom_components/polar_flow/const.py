@@ -20,8 +20,15 @@ LOGGER = logging.getLogger(__package__)
 EVENT_EXERCISE: Final = "polar_flow_exercise"
 EVENT_SLEEP: Final = "polar_flow_sleep"
 EVENT_NIGHTLY_RECHARGE: Final = "polar_flow_nightly_recharge"
+EVENT_SLEEPWISE_ALERTNESS: Final = "polar_flow_sleepwise_alertness"
+EVENT_SLEEPWISE_CIRCADIAN_BEDTIME: Final = "polar_flow_sleepwise_circadian_bedtime"
 # The one webhook's events: every event a kind of data is announced by (kinds.KINDS).
-SUBSCRIBED_EVENTS: Final = (EventType.EXERCISE, EventType.SLEEP)
+SUBSCRIBED_EVENTS: Final = (
+    EventType.EXERCISE,
+    EventType.SLEEP,
+    EventType.SLEEP_WISE_ALERTNESS,
+    EventType.SLEEP_WISE_CIRCADIAN_BEDTIME,
+)
 
 RECONCILE_INTERVAL: Final = timedelta(hours=6)
 POLL_INTERVAL: Final = timedelta(minutes=30)

@@ -15,6 +15,7 @@ from .kind import (
 )
 from .recharge import NIGHTLY_RECHARGE, RechargeSummary
 from .sleep import SLEEP, SleepSummary
+from .sleepwise import SLEEPWISE_ALERTNESS, SLEEPWISE_CIRCADIAN_BEDTIME
 
 __all__ = [
     "KINDS",
@@ -31,7 +32,14 @@ __all__ = [
 ]
 
 KINDS: Final[dict[str, DataKind[Any]]] = {
-    kind.key: kind for kind in (EXERCISE, SLEEP, NIGHTLY_RECHARGE)
+    kind.key: kind
+    for kind in (
+        EXERCISE,
+        SLEEP,
+        NIGHTLY_RECHARGE,
+        SLEEPWISE_ALERTNESS,
+        SLEEPWISE_CIRCADIAN_BEDTIME,
+    )
 }
 _BY_EVENT: Final[dict[str, DataKind[Any]]] = {
     event: kind for kind in KINDS.values() for event in kind.events

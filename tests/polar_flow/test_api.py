@@ -98,6 +98,8 @@ async def test_configured_api_gets_the_token(
     aioclient_mock.get(f"{OTHER_API}/v3/exercises", json=[])
     aioclient_mock.get(f"{OTHER_API}/v3/users/sleep", json={"nights": []})
     aioclient_mock.get(f"{OTHER_API}/v3/users/nightly-recharge", json={"recharges": []})
+    aioclient_mock.get(f"{OTHER_API}/v3/users/sleepwise/alertness", status=204)
+    aioclient_mock.get(f"{OTHER_API}/v3/users/sleepwise/circadian-bedtime", status=204)
     entry = make_entry()
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -108,6 +110,8 @@ async def test_configured_api_gets_the_token(
         f"{OTHER_API}/v3/exercises",
         f"{OTHER_API}/v3/users/nightly-recharge",
         f"{OTHER_API}/v3/users/sleep",
+        f"{OTHER_API}/v3/users/sleepwise/alertness",
+        f"{OTHER_API}/v3/users/sleepwise/circadian-bedtime",
     ]
     assert {authorization for *_, authorization in calls} == {f"Bearer {ACCESS_TOKEN}"}
 

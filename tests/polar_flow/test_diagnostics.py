@@ -135,5 +135,11 @@ async def test_diagnostics(
     assert set(kinds["exercise"]["latest"]) >= {"exercise_id", "heart_rate_average"}
     assert set(kinds["sleep"]["latest"]) >= {"date", "sleep_score"}
     assert set(kinds["nightly_recharge"]["latest"]) >= {"date", "status"}
-    assert set(kinds) == {"exercise", "sleep", "nightly_recharge"}
+    assert set(kinds) == {
+        "exercise",
+        "sleep",
+        "nightly_recharge",
+        "sleepwise_alertness",
+        "sleepwise_circadian_bedtime",
+    }
     assert diagnostics["webhook"]["accounts"] == 1

@@ -109,7 +109,13 @@ async def test_items_older_than_accesslink_lists_are_forgotten(
 
     kinds = hass_storage[STORE_KEY]["data"]["kinds"]
     assert set(kinds["exercise"]["seen"]) == {"EX0", "RECENT", "EX1"}
-    assert set(kinds) == {"exercise", "sleep", "nightly_recharge"}
+    assert set(kinds) == {
+        "exercise",
+        "sleep",
+        "nightly_recharge",
+        "sleepwise_alertness",
+        "sleepwise_circadian_bedtime",
+    }
 
 
 async def test_account_store_is_private(

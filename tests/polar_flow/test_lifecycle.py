@@ -161,7 +161,15 @@ async def test_known_webhook_is_updated_and_activated(
     await hass.async_block_till_done(wait_background_tasks=True)
 
     patch = next(call for call in polar_api.mock_calls if call[0] == "PATCH")
-    assert sent_json(patch[2]) == {"url": url, "events": ["EXERCISE", "SLEEP"]}
+    assert sent_json(patch[2]) == {
+        "url": url,
+        "events": [
+            "EXERCISE",
+            "SLEEP",
+            "SLEEP_WISE_ALERTNESS",
+            "SLEEP_WISE_CIRCADIAN_BEDTIME",
+        ],
+    }
     assert requests_to(polar_api, "POST", "/v3/webhooks/activate") == 1
     assert requests_to(polar_api, "POST", "/v3/webhooks") == 0
 

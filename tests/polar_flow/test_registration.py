@@ -56,7 +56,12 @@ async def test_registers_webhook_with_polar(polar_api: AiohttpClientMocker) -> N
     url = webhook_url_sent(polar_api)
     assert url.startswith(f"{EXTERNAL_URL}/api/webhook/")
     create = next(c for c in polar_api.mock_calls if c[0] == "POST" and "webhooks" in str(c[1]))
-    assert create[2]["events"] == ["EXERCISE", "SLEEP"]
+    assert create[2]["events"] == [
+        "EXERCISE",
+        "SLEEP",
+        "SLEEP_WISE_ALERTNESS",
+        "SLEEP_WISE_CIRCADIAN_BEDTIME",
+    ]
     assert create[3]["Authorization"].startswith("Basic ")
 
 

@@ -83,6 +83,8 @@ async def test_rate_limited_burst_waits_for_reset(
         ("/v3/exercises", 200),
         ("/v3/users/sleep", 200),
         ("/v3/users/nightly-recharge", 200),
+        ("/v3/users/sleepwise/alertness", 204),
+        ("/v3/users/sleepwise/circadian-bedtime", 204),
     ]
     polar.assert_exactly_once(made)
     assert errors_in_log(caplog) == []

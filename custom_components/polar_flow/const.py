@@ -27,6 +27,8 @@ EVENT_SKIN_TEMPERATURE: Final = "polar_flow_skin_temperature"
 EVENT_BODY_TEMPERATURE: Final = "polar_flow_body_temperature"
 EVENT_ACTIVITY: Final = "polar_flow_activity"
 EVENT_CONTINUOUS_HEART_RATE: Final = "polar_flow_continuous_heart_rate"
+EVENT_SLEEPWISE_ALERTNESS: Final = "polar_flow_sleepwise_alertness"
+EVENT_SLEEPWISE_CIRCADIAN_BEDTIME: Final = "polar_flow_sleepwise_circadian_bedtime"
 # The one webhook's events: every event a kind of data is announced by (kinds.KINDS).
 SUBSCRIBED_EVENTS: Final = (
     EventType.EXERCISE,
@@ -34,6 +36,8 @@ SUBSCRIBED_EVENTS: Final = (
     EventType.PHYSICAL_INFORMATION,
     EventType.ACTIVITY_SUMMARY,
     EventType.CONTINUOUS_HEART_RATE,
+    EventType.SLEEP_WISE_ALERTNESS,
+    EventType.SLEEP_WISE_CIRCADIAN_BEDTIME,
 )
 
 RECONCILE_INTERVAL: Final = timedelta(hours=6)

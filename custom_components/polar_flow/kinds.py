@@ -27,6 +27,7 @@ from .kind import (
 from .physical import PHYSICAL_INFORMATION
 from .recharge import NIGHTLY_RECHARGE, RechargeSummary
 from .sleep import SLEEP, SleepSummary
+from .sleepwise import SLEEPWISE_ALERTNESS, SLEEPWISE_CIRCADIAN_BEDTIME
 
 __all__ = [
     "KINDS",
@@ -56,6 +57,8 @@ _DECLARED: Final[tuple[DataKind[Any], ...]] = (
     CONTINUOUS_HEART_RATE,
     PHYSICAL_INFORMATION,
     CARDIO_LOAD,
+    SLEEPWISE_ALERTNESS,
+    SLEEPWISE_CIRCADIAN_BEDTIME,
     SPO2,
     SKIN_TEMPERATURE,
     BODY_TEMPERATURE,

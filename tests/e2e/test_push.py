@@ -50,7 +50,12 @@ async def test_sign_in_through_the_frontend_api(
     assert client["registered_users"] == [ALICE]
     webhook = client["webhook"]
     assert webhook["active"] is True
-    assert sorted(webhook["events"]) == ["EXERCISE", "SLEEP"]
+    assert sorted(webhook["events"]) == [
+        "EXERCISE",
+        "SLEEP",
+        "SLEEP_WISE_ALERTNESS",
+        "SLEEP_WISE_CIRCADIAN_BEDTIME",
+    ]
     assert webhook["url"].startswith(f"{stack.hass_url}/api/webhook/")
     pings = await sim.deliveries(kind="ping")
     assert pings, "the simulator never pinged Home Assistant"

@@ -83,7 +83,7 @@ async def test_rate_limited_burst_waits_for_reset(
     paths = [h.path for h in after]
     assert paths[0] == "/v3/exercises", paths
     assert len(paths) == len(set(paths)), paths
-    assert all(h.status == 200 for h in after), after
+    assert all(h.status < 300 for h in after), after
     assert not [path for path in paths if path.startswith("/v3/exercises/")], paths
     polar.assert_exactly_once(made)
     assert errors_in_log(caplog) == []

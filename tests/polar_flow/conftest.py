@@ -43,6 +43,8 @@ from custom_components.polar_flow.const import (
     EVENT_EXERCISE,
     EVENT_NIGHTLY_RECHARGE,
     EVENT_SLEEP,
+    EVENT_SLEEPWISE_ALERTNESS,
+    EVENT_SLEEPWISE_CIRCADIAN_BEDTIME,
 )
 
 CLIENT_ID = "polar-client-id"
@@ -118,6 +120,27 @@ def sleep_notice_json(day: str = NIGHT) -> dict[str, Any]:
         "date": day,
         "timestamp": f"{day}T07:10:00.000Z",
         "url": f"{API}/v3/users/sleep/{day}",
+    }
+
+
+def load_list(name: str) -> list[dict[str, Any]]:
+    """Return a JSON array of fixtures/, such as SleepWise periods."""
+    data: list[dict[str, Any]] = json.loads((FIXTURES / f"{name}.json").read_text())
+    return data
+
+
+def sleepwise_notice_json(
+    event: str = "SLEEP_WISE_ALERTNESS", start: str = "2026-11-28", end: str = NIGHT
+) -> dict[str, Any]:
+    """Return a SleepWise notice as Polar pushes it: the dates that have new periods."""
+    kind = "alertness" if event == "SLEEP_WISE_ALERTNESS" else "circadian-bedtime"
+    return {
+        "event": event,
+        "user_id": USER_ID,
+        "from": start,
+        "to": end,
+        "timestamp": f"{end}T07:12:00.000Z",
+        "url": f"{API}/v3/users/sleepwise/{kind}/date?from={start}&to={end}",
     }
 
 
@@ -282,6 +305,18 @@ def body_temperatures() -> list[dict[str, Any]]:
     return []
 
 
+@pytest.fixture
+def alertness_periods() -> list[dict[str, Any]]:
+    """Return what /v3/users/sleepwise/alertness lists; empty answers 204 (no SleepWise)."""
+    return []
+
+
+@pytest.fixture
+def bedtime_periods() -> list[dict[str, Any]]:
+    """Return what /v3/users/sleepwise/circadian-bedtime lists; empty answers 204."""
+    return []
+
+
 def sent_json(data: Any) -> dict[str, Any]:
     """Return a recorded request body as a dict."""
     if isinstance(data, bytes | str):
@@ -340,6 +375,8 @@ async def polar_api(
     body_temperatures: list[dict[str, Any]],
     activities: list[dict[str, Any]],
     heart_rates: list[dict[str, Any]],
+    alertness_periods: list[dict[str, Any]],
+    bedtime_periods: list[dict[str, Any]],
 ) -> AiohttpClientMocker:
     """Serve a healthy AccessLink with no webhook registered yet.
 
@@ -427,6 +464,21 @@ async def polar_api(
 
     aioclient_mock.get(f"{API}/v3/users/activities", side_effect=list_activities)
     aioclient_mock.get(f"{API}/v3/users/continuous-heart-rate", side_effect=list_heart_rates)
+
+    def list_periods(periods: list[dict[str, Any]]) -> Any:
+        async def answer(method: str, url: URL, data: Any) -> Any:
+            if not periods:
+                return AiohttpClientMockResponse(method, url, status=204)
+            return AiohttpClientMockResponse(method, url, json=list(periods))
+
+        return answer
+
+    aioclient_mock.get(
+        f"{API}/v3/users/sleepwise/alertness", side_effect=list_periods(alertness_periods)
+    )
+    aioclient_mock.get(
+        f"{API}/v3/users/sleepwise/circadian-bedtime", side_effect=list_periods(bedtime_periods)
+    )
     for item in ["EX1", "EX2", "EX3"]:
         aioclient_mock.get(f"{API}/v3/exercises/{item}", json=exercise_json(item))
     aioclient_mock.get(f"{API}/v3/webhooks", side_effect=list_webhooks)
@@ -506,6 +558,18 @@ def sleep_events(hass: HomeAssistant) -> list[Event]:
 def recharge_events(hass: HomeAssistant) -> list[Event]:
     """Collect polar_flow_nightly_recharge events."""
     return async_capture_events(hass, EVENT_NIGHTLY_RECHARGE)
+
+
+@pytest.fixture
+def alertness_events(hass: HomeAssistant) -> list[Event]:
+    """Collect polar_flow_sleepwise_alertness events."""
+    return async_capture_events(hass, EVENT_SLEEPWISE_ALERTNESS)
+
+
+@pytest.fixture
+def bedtime_events(hass: HomeAssistant) -> list[Event]:
+    """Collect polar_flow_sleepwise_circadian_bedtime events."""
+    return async_capture_events(hass, EVENT_SLEEPWISE_CIRCADIAN_BEDTIME)
 
 
 @pytest.fixture

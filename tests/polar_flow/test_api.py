@@ -104,6 +104,8 @@ async def test_configured_api_gets_the_token(
         aioclient_mock.get(f"{OTHER_API}/v3/users/biosensing/{name}", status=204)
     aioclient_mock.get(f"{OTHER_API}/v3/users/activities", json=[])
     aioclient_mock.get(f"{OTHER_API}/v3/users/continuous-heart-rate", json={"heart_rates": []})
+    aioclient_mock.get(f"{OTHER_API}/v3/users/sleepwise/alertness", status=204)
+    aioclient_mock.get(f"{OTHER_API}/v3/users/sleepwise/circadian-bedtime", status=204)
     entry = make_entry()
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -122,6 +124,8 @@ async def test_configured_api_gets_the_token(
             "/v3/users/nightly-recharge",
             "/v3/users/physical-info",
             "/v3/users/sleep",
+            "/v3/users/sleepwise/alertness",
+            "/v3/users/sleepwise/circadian-bedtime",
         ]
     )
     assert {URL(url).origin() for _, url, _ in calls} == {URL(OTHER_API)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -15,7 +16,7 @@ from homeassistant.helpers.translation import async_get_translations
 
 from custom_components.polar_flow.const import DOMAIN
 
-from .conftest import PostWebhook, notice_json, push
+from .conftest import PostWebhook, load_list, notice_json, push
 
 EVENT_ENTITY = "event.alice_runner_exercise"
 EVENT_ENTITIES = {
@@ -31,8 +32,13 @@ async def test_event_platform(
     config_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
+    alertness_periods: list[dict[str, Any]],
+    bedtime_periods: list[dict[str, Any]],
 ) -> None:
     """An account has one event entity per kind of data, on its device."""
+    # SleepWise entities come with the first period: an account with SleepWise data.
+    alertness_periods.extend(load_list("alertness"))
+    bedtime_periods.extend(load_list("circadian_bedtime"))
     config_entry.add_to_hass(hass)
     with patch("custom_components.polar_flow.PLATFORMS", [Platform.EVENT]):
         assert await hass.config_entries.async_setup(config_entry.entry_id)

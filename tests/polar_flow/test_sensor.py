@@ -13,7 +13,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from .conftest import load_fixture
+from .conftest import load_fixture, load_list
 
 
 @pytest.fixture
@@ -26,6 +26,18 @@ def nights() -> list[dict[str, Any]]:
 def recharges() -> list[dict[str, Any]]:
     """List that night's Nightly Recharge."""
     return [load_fixture("nightly_recharge")]
+
+
+@pytest.fixture
+def alertness_periods() -> list[dict[str, Any]]:
+    """List SleepWise alertness periods: yesterday's and today's."""
+    return load_list("alertness")
+
+
+@pytest.fixture
+def bedtime_periods() -> list[dict[str, Any]]:
+    """List SleepWise circadian bedtime periods: last night's and tonight's."""
+    return load_list("circadian_bedtime")
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "setup_credentials", "polar_api")

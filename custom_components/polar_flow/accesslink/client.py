@@ -47,6 +47,7 @@ from .models import (
     UserInfo,
     WebhookInfo,
 )
+from .sleepwise import Alertness, CircadianBedtime, check_range, parse_periods
 from .urlguard import parse_api_url, same_endpoint
 
 if TYPE_CHECKING:
@@ -455,6 +456,48 @@ class AccessLinkClient:
             payload = {"heart_rates": [payload]}
         return _items(ContinuousHeartRate.from_dict, payload, "heart_rates")
 
+    # SleepWise periods: the last 28 days, or a from..to range of at most 28 days
+
+    async def list_alertness(self, token: str) -> list[Alertness]:
+        """Return the alertness periods of the last 28 days; none without a SleepWise device."""
+        return await self._sleepwise(token, "alertness", Alertness.from_dict)
+
+    async def get_alertness(self, token: str, start: dt.date, end: dt.date) -> list[Alertness]:
+        """Return the alertness periods of the dates start..end (inclusive, at most 28 days)."""
+        return await self._sleepwise(token, "alertness", Alertness.from_dict, start, end)
+
+    async def list_circadian_bedtime(self, token: str) -> list[CircadianBedtime]:
+        """Return the circadian bedtime periods of the last 28 days."""
+        return await self._sleepwise(token, "circadian-bedtime", CircadianBedtime.from_dict)
+
+    async def get_circadian_bedtime(
+        self, token: str, start: dt.date, end: dt.date
+    ) -> list[CircadianBedtime]:
+        """Return the circadian bedtime periods of the dates start..end (at most 28 days)."""
+        return await self._sleepwise(
+            token, "circadian-bedtime", CircadianBedtime.from_dict, start, end
+        )
+
+    async def _sleepwise[T](
+        self,
+        token: str,
+        what: str,
+        parse: Callable[[Mapping[str, Any]], T],
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> list[T]:
+        """GET SleepWise periods; a range is checked before anything is sent."""
+        authorization = _bearer(token)
+        url = self._endpoint("users", "sleepwise", what)
+        if start is not None and end is not None:
+            start, end = _as_date(start), _as_date(end)
+            check_range(start, end)
+            url = self._endpoint("users", "sleepwise", what, "date").with_query(
+                {"from": start.isoformat(), "to": end.isoformat()}
+            )
+        payload = await self._call("GET", url, authorization)
+        return _parse(lambda data: parse_periods(parse, data), payload, f"{what} periods")
+
 
 def _basic(client_id: str, client_secret: str) -> str:
     """Return the Basic Authorization header of the client credentials."""
@@ -516,3 +559,8 @@ def _cardio_loads(payload: Any) -> list[CardioLoad]:
         except ValueError as err:
             _LOGGER.debug("Skipping an unusable cardio load: %s", err)
     return loads
+
+
+def _as_date(day: dt.date) -> dt.date:
+    """Return a date; a datetime counts by its own date."""
+    return day.date() if isinstance(day, dt.datetime) else day

@@ -36,16 +36,20 @@ from .notice import Notice
 from .physical import PhysicalInfo
 from .ratelimit import RateLimit
 from .sleep import NightlyRecharge, Sleep
+from .sleepwise import Alertness, AlertnessHour, CircadianBedtime
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     import datetime as dt
 
 __all__ = [
+    "Alertness",
+    "AlertnessHour",
     "BodyTemperaturePeriod",
     "BodyTemperatureSample",
     "CardioLoad",
     "CardioLoadLevels",
+    "CircadianBedtime",
     "ContinuousHeartRate",
     "CreatedWebhook",
     "DailyActivity",

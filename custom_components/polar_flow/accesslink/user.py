@@ -16,6 +16,7 @@ from .models import (
     PhysicalInfo,
     Sleep,
 )
+from .sleepwise import Alertness, CircadianBedtime, check_range
 
 __all__ = ["AccessLinkUser"]
 
@@ -137,3 +138,21 @@ class AccessLinkUser:
     async def get_continuous_heart_rate(self, day: dt.date) -> ContinuousHeartRate:
         """Return the continuous heart rate of day."""
         return await self._client.get_continuous_heart_rate(await self._access_token(), day)
+
+    async def list_alertness(self) -> list[Alertness]:
+        """Return the SleepWise alertness periods of the last 28 days."""
+        return await self._client.list_alertness(await self._access_token())
+
+    async def get_alertness(self, start: dt.date, end: dt.date) -> list[Alertness]:
+        """Return the alertness periods of start..end; a range AccessLink refuses is never sent."""
+        check_range(start, end)
+        return await self._client.get_alertness(await self._access_token(), start, end)
+
+    async def list_circadian_bedtime(self) -> list[CircadianBedtime]:
+        """Return the SleepWise circadian bedtime periods of the last 28 days."""
+        return await self._client.list_circadian_bedtime(await self._access_token())
+
+    async def get_circadian_bedtime(self, start: dt.date, end: dt.date) -> list[CircadianBedtime]:
+        """Return the circadian bedtime periods of start..end, checked before anything is sent."""
+        check_range(start, end)
+        return await self._client.get_circadian_bedtime(await self._access_token(), start, end)

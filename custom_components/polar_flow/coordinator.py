@@ -134,9 +134,18 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             return
         for item in sorted(result, key=lambda item: item.order):
             self.publisher.async_offer(kind, item)
-            for follow_up in kind.then:
-                if (follower_key := follow_up.key(item)) is not None:
-                    self._async_start_fetch(KINDS[follow_up.kind], follower_key)
+            # Also for an item seen before: a follower missing last time may be there now.
+            self._async_follow_up(kind, item, skip_due=False)
+
+    @callback
+    def _async_follow_up(self, kind: DataKind[Any], item: Summary, *, skip_due: bool) -> None:
+        """Fetch what the kinds that follow this one have for the item."""
+        for follow_up in kind.then:
+            follower = KINDS[follow_up.kind]
+            if skip_due and self.ledger.due_for_listing(follower):
+                continue
+            if (follower_key := follow_up.key(item)) is not None:
+                self._async_start_fetch(follower, follower_key)
 
     def _count_failure(self, kind: DataKind[Any], failure: Failure) -> None:
         """Count a fetch that returned nothing; warn once per account about unusable ids."""
@@ -185,8 +194,9 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             self.data = self.ledger.latest
             return
         for item in ordered:
-            if not self.fetcher.busy(kind, item.key):
-                self.publisher.async_offer(kind, item)
+            if not self.fetcher.busy(kind, item.key) and self.publisher.async_offer(kind, item):
+                # A follower listed in this reconcile anyway needs no fetch of its own.
+                self._async_follow_up(kind, item, skip_due=True)
 
     @callback
     def async_set_push(self, push_ok: bool) -> None:

@@ -60,15 +60,20 @@ class Publisher:
             self.async_offer(kind, item)
 
     @callback
-    def async_offer(self, kind: DataKind[Any], item: Summary) -> None:
-        """Publish an item that is new under its kind's rule; hold it until Home Assistant runs."""
+    def async_offer(self, kind: DataKind[Any], item: Summary) -> bool:
+        """Publish an item that is new under its kind's rule, or hold it until Home Assistant runs.
+
+        Returns whether the item is new.
+        """
         if not self._ledger.is_new(kind, item):
             self._stats[kind.key].duplicates += 1
-        elif self._held is not None:
+            return False
+        if self._held is not None:
             # Entities and automations are not listening yet; a later version replaces it.
             self._held[(kind.key, item.key)] = (kind, item)
         else:
             self._publish(kind, item)
+        return True
 
     @callback
     def _publish(self, kind: DataKind[Any], item: Summary) -> None:

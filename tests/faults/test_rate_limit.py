@@ -15,13 +15,13 @@ from accesslink_sim.config import RateLimitConfig
 
 from .conftest import Hit, Polar, errors_in_log
 
-SHORT_LIMIT = 8
+SHORT_LIMIT = 20
 WINDOW = 120.0
 
 
 @pytest.fixture
 def sim_settings() -> dict[str, Any]:
-    """A client allowed 8 requests per 2 minutes, whatever its number of users."""
+    """A client allowed 20 requests per 2 minutes, whatever its number of users."""
     return {
         "rate_limits": RateLimitConfig(
             short_window=WINDOW, short_base=SHORT_LIMIT, short_per_user=0

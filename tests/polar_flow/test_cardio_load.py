@@ -250,3 +250,23 @@ async def test_cardio_load_of_the_local_start_date(
     await push_exercise(hass, post_webhook, "EX5")
     assert requests_to(polar_api, "GET", f"{LIST}/2026-11-28") == 1
     assert requests_to(polar_api, "GET", f"{LIST}/{DAY}") == 0
+
+
+async def test_exercise_caught_up_brings_its_days_cardio_load(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    exercises: list[dict[str, Any]],
+    cardio_loads: list[dict[str, Any]],
+    cardio_events: list[Event],
+) -> None:
+    """An exercise whose push was lost, found by the 6-hourly reconcile, fetches its day too."""
+    exercises.append(exercise_json("EX3", start=f"{DAY}T07:00:00"))
+    cardio_loads.append(day_load(DAY))
+    polar_api.mock_calls.clear()
+    await reconcile(hass, freezer)
+    # The cardio load list is not due (once a day): the day is fetched by its date, once.
+    assert requests_to(polar_api, "GET", LIST) == 0
+    assert requests_to(polar_api, "GET", f"{LIST}/{DAY}") == 1
+    assert [event.data["date"] for event in cardio_events] == [DAY]

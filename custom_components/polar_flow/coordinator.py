@@ -70,6 +70,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         )
         self._retry_unsub: CALLBACK_TYPE | None = None
         self._refusal_logged = False
+        self._fetch_again: set[tuple[str, str]] = set()
         self._catch_up_job = HassJob(
             self._async_catch_up_later, f"{DOMAIN} catch-up", cancel_on_shutdown=True
         )
@@ -104,6 +105,11 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             # The client's notice schema requires the key; a notice without one is not usable.
             stats.refused += 1
             return
+        if self.fetcher.busy(kind, key) and kind.rule is PublishRule.LATEST_PER_DATE:
+            # The date may have changed after its fetch began: fetch it once more afterwards.
+            self._fetch_again.add((kind.key, key))
+            stats.duplicates += 1
+            return
         if self.fetcher.busy(kind, key) or self._published_for_good(kind, key):
             stats.duplicates += 1
             LOGGER.debug("The %s %s of user %s is already handled", kind.key, key, self.user_id)
@@ -129,6 +135,8 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         self, kind: DataKind[Any], key: str, result: Sequence[Summary] | Failure
     ) -> None:
         """Publish the fetched items that are new, then fetch the kinds that follow them."""
+        again = (kind.key, key) in self._fetch_again
+        self._fetch_again.discard((kind.key, key))
         if isinstance(result, Failure):
             self._count_failure(kind, result)
             return
@@ -136,6 +144,8 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             self.publisher.async_offer(kind, item)
             # Also for an item seen before: a follower missing last time may be there now.
             self._async_follow_up(kind, item, skip_due=False)
+        if again:
+            self._async_start_fetch(kind, key)
 
     @callback
     def _async_follow_up(self, kind: DataKind[Any], item: Summary, *, skip_due: bool) -> None:

@@ -181,6 +181,34 @@ async def test_changed_night_publishes_once_more(
 
 
 @pytest.mark.usefixtures("setup_integration")
+async def test_night_changed_while_being_fetched_is_fetched_once_more(
+    hass: HomeAssistant,
+    polar_api: AiohttpClientMocker,
+    post_webhook: PostWebhook,
+    sleep_events: list[Event],
+) -> None:
+    """A SLEEP notice for a night still being fetched: the night is fetched again afterwards."""
+    answers = [load_fixture("sleep"), load_fixture("sleep", sleep_score=64)]
+    first_asked, answer = asyncio.Event(), asyncio.Event()
+
+    async def slow_then_changed(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        first_asked.set()
+        await answer.wait()
+        return AiohttpClientMockResponse(method, url, json=answers.pop(0))
+
+    polar_api.get(f"{API}/v3/users/sleep/{NIGHT}", side_effect=slow_then_changed)
+    polar_api.get(f"{API}/v3/users/nightly-recharge/{NIGHT}", status=404, json=NOT_FOUND)
+    assert (await post_webhook(sleep_notice_json())).status == 200
+    await first_asked.wait()
+    for _ in range(2):  # the night changes at Polar while its first fetch is under way
+        assert (await post_webhook(sleep_notice_json())).status == 200
+    answer.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [event.data["sleep_score"] for event in sleep_events] == [82, 64]
+    assert requests_to(polar_api, "GET", f"/v3/users/sleep/{NIGHT}") == 2
+
+
+@pytest.mark.usefixtures("setup_integration")
 async def test_older_night_changed_keeps_the_newest_on_the_sensors(
     hass: HomeAssistant,
     night_api: AiohttpClientMocker,

@@ -169,29 +169,7 @@ async def test_a_night_shows_no_raw_key(
         polar_api.get(f"{API}/v3/users/{path}/{NIGHT}", json=body)
     assert (await post_webhook(SLEEP_NOTICE)).status == 200
     await hass.async_block_till_done(wait_background_tasks=True)
-    translations = await async_get_translations(hass, language, "entity", [DOMAIN])
-
-    missing = []
-    for entry in er.async_entries_for_config_entry(entity_registry, setup_integration.entry_id):
-        prefix = f"component.{DOMAIN}.entity.{entry.domain}.{entry.translation_key}"
-        state = hass.states.get(entry.entity_id)
-        wanted = [f"{prefix}.name"]
-        if state is not None and entry.domain == "event":
-            attributes = dict(state.attributes)
-            wanted += [
-                f"{prefix}.state_attributes.event_type.state.{key}"
-                for key in attributes.pop("event_types")
-            ]
-            for attribute, value in attributes.items():
-                if attribute in ("event_type", "friendly_name"):
-                    continue
-                wanted.append(f"{prefix}.state_attributes.{attribute}.name")
-                if isinstance(value, str) and value.isidentifier():  # a key such as above_usual
-                    wanted.append(f"{prefix}.state_attributes.{attribute}.state.{value}")
-        if state is not None and "options" in state.attributes:
-            wanted += [f"{prefix}.state.{key}" for key in state.attributes["options"]]
-        missing += [key for key in wanted if not translations.get(key)]
-    assert missing == []
+    assert await untranslated(hass, entity_registry, setup_integration, language) == []
 
 
 DAY = 24 * 3600
@@ -337,3 +315,54 @@ async def test_a_day_of_every_kind_is_one_worded_line_per_item(
         assert name not in (None, "", key), key
         assert text not in (None, "", event_type), (key, event_type)
         assert icons[DOMAIN]["event"][key]["default"].startswith("mdi:")
+
+
+async def untranslated(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    config_entry: MockConfigEntry,
+    language: str,
+) -> list[str]:
+    """Return the translation keys the entry's entities need and the language lacks."""
+    translations = await async_get_translations(hass, language, "entity", [DOMAIN])
+    missing = []
+    for entry in er.async_entries_for_config_entry(entity_registry, config_entry.entry_id):
+        prefix = f"component.{DOMAIN}.entity.{entry.domain}.{entry.translation_key}"
+        state = hass.states.get(entry.entity_id)
+        wanted = [f"{prefix}.name"]
+        if state is not None and entry.domain == "event":
+            attributes = dict(state.attributes)
+            wanted += [
+                f"{prefix}.state_attributes.event_type.state.{key}"
+                for key in attributes.pop("event_types")
+            ]
+            for attribute, value in attributes.items():
+                if attribute in ("event_type", "friendly_name"):
+                    continue
+                wanted.append(f"{prefix}.state_attributes.{attribute}.name")
+                # A key such as above_usual; Polar's own values (RUNNING, EX1) show as they are.
+                if isinstance(value, str) and value.isidentifier() and value.islower():
+                    wanted.append(f"{prefix}.state_attributes.{attribute}.state.{value}")
+        if state is not None and "options" in state.attributes:
+            wanted += [f"{prefix}.state.{key}" for key in state.attributes["options"]]
+        missing += [key for key in wanted if not translations.get(key)]
+    return missing
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize("language", ["en", "fi"])
+async def test_a_day_of_every_kind_shows_no_raw_key(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    post_webhook: PostWebhook,
+    entity_registry: er.EntityRegistry,
+    served: dict[str, list[dict[str, Any]]],
+    language: str,
+) -> None:
+    """Every entity of every kind, also those disabled by default, is worded in each language."""
+    await live_a_day(hass, freezer, polar_api, post_webhook, served)
+    entries = er.async_entries_for_config_entry(entity_registry, setup_integration.entry_id)
+    assert {entry.translation_key for entry in entries if entry.domain == "event"} == set(LINES)
+    assert await untranslated(hass, entity_registry, setup_integration, language) == []

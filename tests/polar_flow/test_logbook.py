@@ -366,3 +366,12 @@ async def test_a_day_of_every_kind_shows_no_raw_key(
     entries = er.async_entries_for_config_entry(entity_registry, setup_integration.entry_id)
     assert {entry.translation_key for entry in entries if entry.domain == "event"} == set(LINES)
     assert await untranslated(hass, entity_registry, setup_integration, language) == []
+
+
+@pytest.mark.parametrize("language", ["en", "fi"])
+async def test_every_name_fits_the_device_page(hass: HomeAssistant, language: str) -> None:
+    """The device page shows about 40 characters of a name; Finnish words run long."""
+    translations = await async_get_translations(hass, language, "entity", [DOMAIN])
+    names = [text for key, text in translations.items() if key.endswith(".name")]
+    assert len(names) > 60
+    assert [name for name in names if len(name) > 42] == []

@@ -7,16 +7,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
     async_mock_service,
 )
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import parse_yaml
 
 from custom_components.polar_flow.const import EVENT_EXERCISE
@@ -232,3 +235,182 @@ async def test_readme_recharge_automation_saved_by_the_ui(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(RECHARGE_STATUS).state == "very_poor"
     assert lights == []
+
+
+BEDTIME_TITLE = "# Dim the lights 30 minutes before the recommended bedtime"
+STEP_GOAL_TITLE = "# Daily activity goal reached, once a day"
+SLEEP_WINDOW_START = "sensor.alice_runner_recommended_sleep_start"
+DAILY_ACTIVITY = "sensor.alice_runner_daily_activity_goal"
+
+
+async def save_readme_automation(
+    hass: HomeAssistant, http_client: Any, token: str, automation_id: str, title: str
+) -> None:
+    """Save a README example through the automation editor's config API."""
+    response = await http_client.post(
+        f"/api/config/automation/config/{automation_id}",
+        json=readme_automation(title),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status == 200, await response.text()
+    await hass.async_block_till_done()
+
+
+def bedtime_notice_json(day: str) -> dict[str, Any]:
+    """Return a SLEEP_WISE_CIRCADIAN_BEDTIME notice for one date."""
+    return {
+        "event": "SLEEP_WISE_CIRCADIAN_BEDTIME",
+        "user_id": USER_ID,
+        "from": day,
+        "to": day,
+        "timestamp": f"{day}T07:12:00.000Z",
+        "url": f"{API}/v3/users/sleepwise/circadian-bedtime/date?from={day}&to={day}",
+    }
+
+
+def bedtime_period(start: str, end: str) -> dict[str, Any]:
+    """Return a predicted circadian bedtime period of fixtures/ with its sleep window (UTC)."""
+    period: dict[str, Any] = json.loads((FIXTURES / "circadian_bedtime.json").read_text())[1]
+    return {
+        **period,
+        "period_start_time": start,
+        "period_end_time": end,
+        "preferred_sleep_period_start_time": start,
+        "preferred_sleep_period_end_time": end,
+    }
+
+
+async def at(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: str) -> None:
+    """Let Home Assistant's clock run on to a UTC moment."""
+    freezer.move_to(moment)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_readme_bedtime_automation_saved_by_the_ui(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    automation_editor: Path,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    http_client: Any,
+    hass_access_token: str,
+    post_webhook: PostWebhook,
+) -> None:
+    """The lights dim 30 minutes before each night's recommended sleep start, and only then."""
+    lights = async_mock_service(hass, "light", "turn_on")
+    notified = async_mock_service(hass, "notify", "mobile_app_phone")
+    await save_readme_automation(hass, http_client, hass_access_token, "bedtime", BEDTIME_TITLE)
+    await at(hass, freezer, "2026-11-29T12:00:00+00:00")
+
+    # Polar pushes last night's period and tonight's predicted one.
+    replace_route(
+        polar_api,
+        "get",
+        f"{API}/v3/users/sleepwise/circadian-bedtime/date",
+        json=[
+            bedtime_period("2026-11-28T21:00:00", "2026-11-29T05:00:00"),
+            bedtime_period("2026-11-29T21:10:00", "2026-11-30T05:10:00"),
+        ],
+    )
+    assert (await post_webhook(bedtime_notice_json("2026-11-29"))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(SLEEP_WINDOW_START).state == "2026-11-29T21:10:00+00:00"
+
+    await at(hass, freezer, "2026-11-29T20:39:59+00:00")
+    assert (lights, notified) == ([], [])
+    await at(hass, freezer, "2026-11-29T20:40:00+00:00")
+    assert [call.data for call in lights] == [
+        {"area_id": ["living_room"], "brightness_pct": 30, "color_temp_kelvin": 2200}
+    ]
+    # Europe/Helsinki is not the test's time zone: the message shows Home Assistant's local time.
+    local = dt_util.as_local(datetime(2026, 11, 29, 21, 10, tzinfo=UTC)).strftime("%H:%M")
+    assert [call.data["message"] for call in notified] == [
+        f"SleepWise recommends going to sleep at {local}."
+    ]
+
+    # The next night's window is later: the reminder moves with it, once.
+    lights.clear()
+    await at(hass, freezer, "2026-11-30T12:00:00+00:00")
+    replace_route(
+        polar_api,
+        "get",
+        f"{API}/v3/users/sleepwise/circadian-bedtime/date",
+        json=[bedtime_period("2026-11-30T21:45:00", "2026-12-01T05:30:00")],
+    )
+    assert (await post_webhook(bedtime_notice_json("2026-11-30"))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    for moment, runs in (
+        ("2026-11-30T20:40:00+00:00", 0),  # yesterday's reminder time
+        ("2026-11-30T21:14:59+00:00", 0),
+        ("2026-11-30T21:15:00+00:00", 1),
+        ("2026-11-30T21:45:00+00:00", 1),
+    ):
+        await at(hass, freezer, moment)
+        assert len(lights) == runs, moment
+
+
+def activity_notice_json(day: str) -> dict[str, Any]:
+    """Return an ACTIVITY_SUMMARY notice as Polar pushes it."""
+    return {
+        "event": "ACTIVITY_SUMMARY",
+        "user_id": USER_ID,
+        "date": day,
+        "timestamp": f"{day}T18:10:00.000Z",
+        "url": f"{API}/v3/users/activities/{day}",
+    }
+
+
+async def test_readme_step_goal_automation_saved_by_the_ui(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    automation_editor: Path,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    http_client: Any,
+    hass_access_token: str,
+    post_webhook: PostWebhook,
+) -> None:
+    """The goal message comes once a day, at the sync that reaches the goal, not again that day."""
+    notified = async_mock_service(hass, "notify", "mobile_app_phone")
+    await save_readme_automation(hass, http_client, hass_access_token, "goal", STEP_GOAL_TITLE)
+
+    # (local time of the sync, the day synced, its goal %, its steps, messages so far)
+    syncs = [
+        ("2026-11-29T10:00:00", "2026-11-29", 45.0, 4100, 0),
+        ("2026-11-29T15:00:00", "2026-11-29", 100.0, 9200, 1),
+        ("2026-11-29T21:00:00", "2026-11-29", 131.5, 12050, 1),  # the next sync of that day
+        ("2026-11-30T08:00:00", "2026-11-30", 12.0, 900, 1),
+        ("2026-11-30T09:00:00", "2026-11-29", 140.0, 12800, 1),  # a late sync of yesterday
+        ("2026-11-30T13:00:00", "2026-11-30", 99.9, 8000, 1),
+        ("2026-11-30T19:00:00", "2026-11-30", 104.2, 9900, 2),
+    ]
+    for moment, day, goal, steps, messages in syncs:
+        freezer.move_to(
+            dt_util.as_utc(
+                datetime.fromisoformat(moment).replace(tzinfo=dt_util.get_default_time_zone())
+            )
+        )
+        replace_route(
+            polar_api,
+            "get",
+            f"{API}/v3/users/activities/{day}",
+            json=night_json(
+                "activity", day, start_time=f"{day}T00:00:00", daily_activity=goal, steps=steps
+            ),
+        )
+        assert (await post_webhook(activity_notice_json(day))).status == 200
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert len(notified) == messages, moment
+    assert [call.data["message"] for call in notified] == [
+        "Daily activity goal reached: 9200 steps.",
+        "Daily activity goal reached: 9900 steps.",
+    ]
+    assert hass.states.get(DAILY_ACTIVITY).state == "104.2"
+
+    # A reload and a restart of the automations the same evening send nothing more.
+    assert await hass.config_entries.async_reload(setup_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await hass.services.async_call("automation", "reload", blocking=True)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(notified) == 2

@@ -30,6 +30,7 @@ from .conftest import (
     USER_ID,
     exercise_json,
     load_fixture,
+    load_list,
     make_entry,
 )
 
@@ -138,3 +139,77 @@ async def test_diagnostics(
     assert set(kinds["nightly_recharge"]["latest"]) >= {"date", "status"}
     assert set(kinds) == set(KINDS)
     assert diagnostics["webhook"]["accounts"] == 1
+
+
+def every_kind() -> dict[str, Any]:
+    """Return what AccessLink lists of every other kind at setup, as fixtures override them."""
+    return {
+        "activities": [load_fixture("activity")],
+        "heart_rates": [load_fixture("continuous_heart_rate")],
+        "physical_info": load_fixture("physical_info"),
+        "cardio_loads": [load_fixture("cardio_load")],
+        "spo2_tests": load_list("spo2"),
+        "skin_temperatures": load_list("skin_temperature"),
+        "body_temperatures": load_list("body_temperature"),
+        "alertness_periods": load_list("alertness"),
+        "bedtime_periods": load_list("circadian_bedtime"),
+    }
+
+
+def numbers(values: set[Any]) -> set[float]:
+    """Return the texts of a set that read as numbers, as numbers."""
+    found = set()
+    for value in values:
+        if isinstance(value, str):
+            try:
+                found.add(float(value))
+            except ValueError:
+                continue
+    return found
+
+
+def health_values(data: Any) -> set[Any]:
+    """Return the values of a document that tell something about the user, not a count."""
+    values = set()
+    for leaf in leaves(data):
+        if isinstance(leaf, bool) or leaf is None:
+            continue
+        if isinstance(leaf, int | float):
+            # Counts in diagnostics are small whole numbers; a measurement rarely is.
+            if leaf != int(leaf) or abs(leaf) >= 10:
+                values.add(float(leaf))
+        elif isinstance(leaf, str) and leaf not in ("unknown", "unavailable"):
+            values.add(leaf)
+    return values
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize(tuple(every_kind()), [tuple(every_kind().values())])
+async def test_diagnostics_hold_no_value_of_any_kind(
+    hass: HomeAssistant, hass_client: Any, setup_integration: MockConfigEntry
+) -> None:
+    """With every kind shown, diagnostics keep the field names and counts, not one value."""
+    shown = {
+        state.entity_id: state.state
+        for state in hass.states.async_all()
+        if state.entity_id.startswith(("sensor.alice_runner", "event.alice_runner"))
+    }
+    assert all(value != "unknown" for key, value in shown.items() if key.startswith("sensor."))
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, setup_integration)
+    served = [*every_kind().values(), load_fixture("sleep"), load_fixture("nightly_recharge")]
+    health = health_values(served) | health_values(list(shown.values()))
+    # A sensor's state is text: 8823 steps read "8823", 72.4 kg "72.4".
+    health |= numbers(health)
+    found = health_values(diagnostics)
+    found |= numbers(found)
+    assert sorted(map(str, found & health)) == []
+    # No date or time of any item either (the entry's own creation time is no health data).
+    text = json.dumps(diagnostics["account"])
+    assert [day for day in ("2026-11-2", "2026-11-3", "T0", "T1", "T2") if day in text] == []
+
+    kinds = diagnostics["account"]["kinds"]
+    assert [key for key, kind in kinds.items() if not kind["latest"]] == []
+    assert set(kinds["activity"]["latest"]) >= {"date", "steps", "daily_activity"}
+    assert set(kinds["physical_information"]["latest"]) >= {"weight", "vo2_max"}
+    assert set(kinds["spo2"]["latest"]) >= {"blood_oxygen"}
+    assert set(kinds["sleepwise_circadian_bedtime"]["latest"]) >= {"sleep_window_start"}

@@ -229,6 +229,9 @@ class Account:
     entry_id: str
     device_id: str
     entities: dict[str, str]  # entity description key -> entity id
+    # The same by platform: a kind's event entity may share its key with a sensor.
+    sensors: dict[str, str] = field(default_factory=dict)
+    events: dict[str, str] = field(default_factory=dict)  # kind -> event entity id
 
 
 async def signed_in(stack: Stack, api: HomeAssistantApi, user_id: int) -> Account:
@@ -250,13 +253,20 @@ async def account(api: HomeAssistantApi, user_id: int) -> Account:
     if device is None:
         raise HarnessError(f"no polar_flow device for user {user_id}")
     prefix = f"{user_id}_"
+    ours = [e for e in entities if e["platform"] == DOMAIN and e["unique_id"].startswith(prefix)]
     return Account(
         user_id=user_id,
         entry_id=device["primary_config_entry"] or device["config_entries"][0],
         device_id=device["id"],
-        entities={
+        entities={e["unique_id"].removeprefix(prefix): e["entity_id"] for e in ours},
+        sensors={
             e["unique_id"].removeprefix(prefix): e["entity_id"]
-            for e in entities
-            if e["platform"] == DOMAIN and e["unique_id"].startswith(prefix)
+            for e in ours
+            if e["entity_id"].startswith("sensor.")
+        },
+        events={
+            e["unique_id"].removeprefix(prefix): e["entity_id"]
+            for e in ours
+            if e["entity_id"].startswith("event.")
         },
     )

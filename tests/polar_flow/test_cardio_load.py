@@ -111,8 +111,8 @@ async def test_exercise_brings_its_days_cardio_load(
         }
     ]
     assert hass.states.get("sensor.alice_runner_cardio_load").state == "96.4"
-    assert hass.states.get("sensor.alice_runner_strain").state == "61.2"
-    assert hass.states.get("sensor.alice_runner_tolerance").state == "55.8"
+    assert hass.states.get("sensor.alice_runner_cardio_load_strain").state == "61.2"
+    assert hass.states.get("sensor.alice_runner_cardio_load_tolerance").state == "55.8"
     assert hass.states.get(STATUS_SENSOR).state == "productive"
     assert hass.states.get(EVENT_ENTITY).attributes["event_type"] == "productive"
 

@@ -105,15 +105,9 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             # The client's notice schema requires the key; a notice without one is not usable.
             stats.refused += 1
             return
-        if self.fetcher.busy(kind, key) and kind.rule is PublishRule.LATEST_PER_DATE:
-            # The date may have changed after its fetch began: fetch it once more afterwards.
-            self._fetch_again.add((kind.key, key))
-            stats.duplicates += 1
-            return
         if self.fetcher.busy(kind, key) or self._published_for_good(kind, key):
             stats.duplicates += 1
             LOGGER.debug("The %s %s of user %s is already handled", kind.key, key, self.user_id)
-            return
         self._async_start_fetch(kind, key)
 
     def _published_for_good(self, kind: DataKind[Any], key: str) -> bool:
@@ -122,8 +116,17 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
 
     @callback
     def _async_start_fetch(self, kind: DataKind[Any], key: str) -> None:
-        """Fetch an item in the background, within the client's bound."""
+        """Fetch an item in the background, within the client's bound, unless there is no need.
+
+        A dated item being fetched may change after its request went out: it is fetched once
+        more afterwards (one waiting to be asked again gets the change anyway). An exercise
+        already published never changes.
+        """
+        if self._published_for_good(kind, key):
+            return
         if self.fetcher.busy(kind, key):
+            if kind.rule is PublishRule.LATEST_PER_DATE and not self.fetcher.waiting(kind, key):
+                self._fetch_again.add((kind.key, key))
             return
         if not self.fetcher.async_start(kind, key):
             self.stats[kind.key].dropped += 1

@@ -93,6 +93,10 @@ class Fetcher:
         """Return whether an item is being fetched, or waits to be asked again."""
         return (kind.key, key) in self._in_flight
 
+    def waiting(self, kind: DataKind[Any], key: str) -> bool:
+        """Return whether an item waits to be asked again: its next answer is still to come."""
+        return (kind.key, key) in self._timers
+
     @callback
     def async_start(self, kind: DataKind[Any], key: str) -> bool:
         """Fetch an item in the background; False when the client has no place left."""

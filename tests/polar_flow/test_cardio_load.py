@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -11,7 +12,11 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
 )
-from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+from pytest_homeassistant_custom_component.test_util.aiohttp import (
+    AiohttpClientMocker,
+    AiohttpClientMockResponse,
+)
+from yarl import URL
 
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -19,12 +24,14 @@ from homeassistant.helpers import device_registry as dr
 from custom_components.polar_flow.const import EVENT_CARDIO_LOAD, RECONCILE_INTERVAL
 
 from .conftest import (
+    API,
     USER_ID,
     PostWebhook,
     enable_entities,
     exercise_json,
     load_fixture,
     notice_json,
+    replace_route,
     requests_to,
 )
 
@@ -270,3 +277,32 @@ async def test_exercise_caught_up_brings_its_days_cardio_load(
     assert requests_to(polar_api, "GET", LIST) == 0
     assert requests_to(polar_api, "GET", f"{LIST}/{DAY}") == 1
     assert [event.data["date"] for event in cardio_events] == [DAY]
+
+
+async def test_burst_of_exercises_fetches_the_day_at_most_twice(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    post_webhook: PostWebhook,
+    cardio_events: list[Event],
+) -> None:
+    """Exercises published while their day's cardio load is being fetched ask for it once more."""
+    answers = [day_load(DAY, cardio_load=50.0), day_load(DAY, cardio_load=96.4)]
+    asked, answer = asyncio.Event(), asyncio.Event()
+
+    async def slow(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        asked.set()
+        await answer.wait()
+        return AiohttpClientMockResponse(method, url, json=[answers.pop(0)])
+
+    replace_route(polar_api, "get", f"{API}/v3/users/cardio-load/{DAY}", side_effect=slow)
+    assert (await post_webhook(notice_json("EX1"))).status == 200
+    await asked.wait()
+    for exercise_id in ("EX2", "EX3"):
+        assert (await post_webhook(notice_json(exercise_id))).status == 200
+        await hass.async_block_till_done()
+    answer.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests_to(polar_api, "GET", f"{LIST}/{DAY}") == 2
+    assert [event.data["cardio_load"] for event in cardio_events] == [50.0, 96.4]
+    assert hass.states.get("sensor.alice_runner_cardio_load").state == "96.4"

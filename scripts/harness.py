@@ -509,7 +509,12 @@ async def published_minutes(api: HomeAssistantApi, since: datetime) -> list[int]
     one, which is not a new line).
     """
     states = await api.get("/api/states")
-    entities = ",".join(s["entity_id"] for s in states if s["entity_id"].startswith("event."))
+    # Exercise event entities only: other kinds' fire too (cardio load after a workout).
+    entities = ",".join(
+        s["entity_id"]
+        for s in states
+        if s["entity_id"].startswith("event.") and s["entity_id"].endswith("_exercise")
+    )
     if not entities:
         return []
     history = await api.get(

@@ -50,8 +50,12 @@ async def test_sign_in_through_the_frontend_api(
     assert client["registered_users"] == [ALICE]
     webhook = client["webhook"]
     assert webhook["active"] is True
+    # Every event a kind of data is announced by, and nothing else.
     assert sorted(webhook["events"]) == [
+        "ACTIVITY_SUMMARY",
+        "CONTINUOUS_HEART_RATE",
         "EXERCISE",
+        "PHYSICAL_INFORMATION",
         "SLEEP",
         "SLEEP_WISE_ALERTNESS",
         "SLEEP_WISE_CIRCADIAN_BEDTIME",

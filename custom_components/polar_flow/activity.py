@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -14,13 +13,13 @@ from homeassistant.const import PERCENTAGE, UnitOfEnergy, UnitOfLength, UnitOfTi
 from .accesslink import AccessLinkUser, DailyActivity, EventType
 from .const import EVENT_ACTIVITY
 from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule
+from .summary import DatedSummary
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ActivitySummary:
+class ActivitySummary(DatedSummary):
     """What Home Assistant shows of one day's activity."""
 
-    date: str
     steps: int | None = None
     calories: int | None = None
     active_calories: int | None = None
@@ -43,34 +42,6 @@ class ActivitySummary:
             inactivity_alerts=activity.inactivity_alert_count,
             daily_activity=activity.daily_activity,
         )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ActivitySummary:
-        """Rebuild a summary from its stored form."""
-        return cls(
-            date=date.fromisoformat(data["date"]).isoformat(),
-            steps=data.get("steps"),
-            calories=data.get("calories"),
-            active_calories=data.get("active_calories"),
-            active_time=data.get("active_time"),
-            distance_from_steps=data.get("distance_from_steps"),
-            inactivity_alerts=data.get("inactivity_alerts"),
-            daily_activity=data.get("daily_activity"),
-        )
-
-    @property
-    def key(self) -> str:
-        """Return the day's date."""
-        return self.date
-
-    @property
-    def order(self) -> str:
-        """Return the date, which sorts as text."""
-        return self.date
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        return asdict(self)
 
 
 async def _fetch(user: AccessLinkUser, day: str) -> list[ActivitySummary]:

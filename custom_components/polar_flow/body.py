@@ -6,10 +6,10 @@ with the account's first item.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from homeassistant.components.event import EventEntityDescription
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
@@ -23,6 +23,7 @@ from .accesslink import (
 )
 from .const import EVENT_BODY_TEMPERATURE, EVENT_SKIN_TEMPERATURE, EVENT_SPO2
 from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule
+from .summary import DatedSummary, StoredSummary
 
 # A device without the sensor costs one request a day per kind, across restarts too.
 LIST_EVERY: Final = timedelta(days=1)
@@ -53,11 +54,6 @@ def _spo2_status(value: str | None) -> str | None:
     return None
 
 
-def _datetime(value: Any) -> datetime | None:
-    """Return a stored ISO datetime, or None."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
 def _utc_key(moment: datetime) -> str:
     """Return a moment as UTC ISO text: the key of timed items, which sorts as text."""
     return moment.astimezone(UTC).isoformat()
@@ -80,7 +76,7 @@ async def _fetch_day[S: _Keyed](
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Spo2Summary:
+class Spo2Summary(StoredSummary):
     """What Home Assistant shows of one SpO2 test."""
 
     time: datetime
@@ -104,19 +100,6 @@ class Spo2Summary:
             heart_rate_variability=test.heart_rate_variability_ms,
         )
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Spo2Summary:
-        """Rebuild a summary from its stored form."""
-        return cls(
-            time=datetime.fromisoformat(data["time"]),
-            status=data.get("status"),
-            blood_oxygen=data.get("blood_oxygen"),
-            spo2_class=data.get("spo2_class"),
-            deviation=data.get("deviation"),
-            heart_rate=data.get("heart_rate"),
-            heart_rate_variability=data.get("heart_rate_variability"),
-        )
-
     @property
     def key(self) -> str:
         """Return the test's time in UTC."""
@@ -127,16 +110,11 @@ class Spo2Summary:
         """Return the test's time in UTC, which sorts as text."""
         return self.key
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        return {**asdict(self), "time": self.time.isoformat()}
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SkinTemperatureSummary:
+class SkinTemperatureSummary(DatedSummary):
     """What Home Assistant shows of one night's skin temperature."""
 
-    date: str
     temperature: float | None = None
     deviation: float | None = None
 
@@ -149,32 +127,9 @@ class SkinTemperatureSummary:
             deviation=night.deviation_from_baseline_celsius,
         )
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SkinTemperatureSummary:
-        """Rebuild a summary from its stored form."""
-        return cls(
-            date=date.fromisoformat(data["date"]).isoformat(),
-            temperature=data.get("temperature"),
-            deviation=data.get("deviation"),
-        )
-
-    @property
-    def key(self) -> str:
-        """Return the night's date."""
-        return self.date
-
-    @property
-    def order(self) -> str:
-        """Return the date, which sorts as text."""
-        return self.date
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        return asdict(self)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BodyTemperatureSummary:
+class BodyTemperatureSummary(StoredSummary):
     """What Home Assistant shows of one period of body temperature readings."""
 
     start: datetime
@@ -206,20 +161,6 @@ class BodyTemperatureSummary:
             maximum=max(readings, default=None),
         )
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> BodyTemperatureSummary:
-        """Rebuild a summary from its stored form."""
-        return cls(
-            start=datetime.fromisoformat(data["start"]),
-            end=_datetime(data.get("end")),
-            measurement_type=data.get("measurement_type"),
-            sensor_location=data.get("sensor_location"),
-            temperature=data.get("temperature"),
-            measured_at=_datetime(data.get("measured_at")),
-            minimum=data.get("minimum"),
-            maximum=data.get("maximum"),
-        )
-
     @property
     def key(self) -> str:
         """Return the period's start in UTC."""
@@ -229,14 +170,6 @@ class BodyTemperatureSummary:
     def order(self) -> str:
         """Return the period's start in UTC, which sorts as text."""
         return self.key
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        data = asdict(self)
-        for name in ("start", "end", "measured_at"):
-            moment: datetime | None = getattr(self, name)
-            data[name] = moment.isoformat() if moment else None
-        return data
 
 
 async def _list_spo2(user: AccessLinkUser) -> list[Spo2Summary]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.components.event import EventEntityDescription
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
@@ -13,6 +12,7 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from .accesslink import AccessLinkUser, CardioLoad
 from .const import EVENT_CARDIO_LOAD
 from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule
+from .summary import DatedSummary
 
 if TYPE_CHECKING:
     from .exercise import ExerciseSummary
@@ -43,10 +43,9 @@ def exercise_day(exercise: ExerciseSummary) -> str | None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CardioLoadSummary:
+class CardioLoadSummary(DatedSummary):
     """What Home Assistant shows of one day's cardio load."""
 
-    date: str
     status: str | None = None
     cardio_load: float | None = None
     strain: float | None = None
@@ -64,32 +63,6 @@ class CardioLoadSummary:
             tolerance=load.tolerance,
             load_ratio=load.cardio_load_ratio,
         )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CardioLoadSummary:
-        """Rebuild a summary from its stored form."""
-        return cls(
-            date=date.fromisoformat(data["date"]).isoformat(),
-            status=data.get("status"),
-            cardio_load=data.get("cardio_load"),
-            strain=data.get("strain"),
-            tolerance=data.get("tolerance"),
-            load_ratio=data.get("load_ratio"),
-        )
-
-    @property
-    def key(self) -> str:
-        """Return the day's date."""
-        return self.date
-
-    @property
-    def order(self) -> str:
-        """Return the date, which sorts as text."""
-        return self.date
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        return asdict(self)
 
 
 def _summaries(loads: list[CardioLoad]) -> list[CardioLoadSummary]:

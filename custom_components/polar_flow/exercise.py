@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from homeassistant.components.event import EventEntityDescription
 from homeassistant.components.sensor import SensorDeviceClass
@@ -15,6 +13,7 @@ from .accesslink import AccessLinkUser, EventType, Exercise
 from .cardio_load import exercise_day
 from .const import EVENT_EXERCISE
 from .kind import DataKind, FollowUp, PolarFlowSensorEntityDescription, PublishRule, by_entity_id
+from .summary import StoredSummary
 
 KNOWN_SPORTS = (
     "running",
@@ -39,7 +38,7 @@ def sport_key(sport: str | None) -> str | None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ExerciseSummary:
+class ExerciseSummary(StoredSummary):
     """What Home Assistant shows of one exercise."""
 
     exercise_id: str
@@ -70,30 +69,6 @@ class ExerciseSummary:
             training_load=exercise.training_load,
             device=exercise.device,
         )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ExerciseSummary:
-        """Rebuild a summary from its stored or event form."""
-        start = data.get("start")
-        return cls(
-            exercise_id=str(data["exercise_id"]),
-            sport=data.get("sport"),
-            detailed_sport=data.get("detailed_sport"),
-            start=datetime.fromisoformat(start) if isinstance(start, str) else None,
-            duration=data.get("duration"),
-            distance=data.get("distance"),
-            calories=data.get("calories"),
-            heart_rate_average=data.get("heart_rate_average"),
-            heart_rate_maximum=data.get("heart_rate_maximum"),
-            training_load=data.get("training_load"),
-            device=data.get("device"),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        data = asdict(self)
-        data["start"] = self.start.isoformat() if self.start else None
-        return data
 
     @property
     def key(self) -> str:

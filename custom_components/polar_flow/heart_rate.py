@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from homeassistant.components.event import EventEntityDescription
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
@@ -14,20 +12,15 @@ from homeassistant.util import dt as dt_util
 from .accesslink import AccessLinkUser, ContinuousHeartRate, EventType
 from .const import EVENT_CONTINUOUS_HEART_RATE
 from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule
+from .summary import DatedSummary
 
 BPM = "bpm"
 
 
-def _datetime(value: Any) -> datetime | None:
-    """Return a stored ISO datetime, or None."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
-class HeartRateSummary:
+class HeartRateSummary(DatedSummary):
     """What Home Assistant shows of one day's continuous heart rate."""
 
-    date: str
     heart_rate: int | None = None
     time: datetime | None = None
     minimum: int | None = None
@@ -52,34 +45,6 @@ class HeartRateSummary:
             average=round(sum(rates) / len(rates)),
             maximum=max(rates),
         )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HeartRateSummary:
-        """Rebuild a summary from its stored form."""
-        return cls(
-            date=date.fromisoformat(data["date"]).isoformat(),
-            heart_rate=data.get("heart_rate"),
-            time=_datetime(data.get("time")),
-            minimum=data.get("minimum"),
-            average=data.get("average"),
-            maximum=data.get("maximum"),
-        )
-
-    @property
-    def key(self) -> str:
-        """Return the day's date."""
-        return self.date
-
-    @property
-    def order(self) -> str:
-        """Return the date, which sorts as text."""
-        return self.date
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        data = asdict(self)
-        data["time"] = self.time.isoformat() if self.time else None
-        return data
 
 
 async def _fetch(user: AccessLinkUser, day: str) -> list[HeartRateSummary]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 from homeassistant.components.event import EventEntityDescription
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
@@ -14,6 +13,7 @@ from homeassistant.const import UnitOfLength, UnitOfMass, UnitOfTime
 from .accesslink import AccessLinkNotFoundError, AccessLinkUser, EventType, Notice, PhysicalInfo
 from .const import EVENT_PHYSICAL_INFORMATION
 from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule
+from .summary import StoredSummary
 
 # The one key of the account's physical information: Polar keeps only the current version,
 # so an item is published again whenever its content changes.
@@ -25,13 +25,8 @@ def current(_notice: Notice) -> str:
     return CURRENT
 
 
-def _datetime(value: Any) -> datetime | None:
-    """Return a stored ISO datetime, or None."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PhysicalSummary:
+class PhysicalSummary(StoredSummary):
     """What Home Assistant shows of the physical information; never birthday or gender."""
 
     modified: datetime | None = None
@@ -60,21 +55,6 @@ class PhysicalSummary:
             sleep_goal=round(goal.total_seconds()) if goal is not None else None,
         )
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PhysicalSummary:
-        """Rebuild a summary from its stored form."""
-        return cls(
-            modified=_datetime(data.get("modified")),
-            weight=data.get("weight"),
-            height=data.get("height"),
-            vo2_max=data.get("vo2_max"),
-            resting_heart_rate=data.get("resting_heart_rate"),
-            maximum_heart_rate=data.get("maximum_heart_rate"),
-            aerobic_threshold=data.get("aerobic_threshold"),
-            anaerobic_threshold=data.get("anaerobic_threshold"),
-            sleep_goal=data.get("sleep_goal"),
-        )
-
     @property
     def key(self) -> str:
         """Return the one key of the current physical information."""
@@ -84,12 +64,6 @@ class PhysicalSummary:
     def order(self) -> str:
         """Return the time of the change as sortable text; an unknown time sorts first."""
         return self.modified.astimezone(UTC).isoformat() if self.modified else ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        data = asdict(self)
-        data["modified"] = self.modified.isoformat() if self.modified else None
-        return data
 
 
 async def _fetch(user: AccessLinkUser, _key: str) -> list[PhysicalSummary]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Final
 
 from homeassistant.components.event import EventEntityDescription
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
@@ -15,6 +14,7 @@ from .accesslink import AccessLinkUser, NightlyRecharge
 from .const import EVENT_NIGHTLY_RECHARGE
 from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule
 from .sleep import scale_key
+from .summary import DatedSummary
 
 # Polar's 1-6 scale of how well the body recovered.
 STATUSES = ("very_poor", "poor", "compromised", "ok", "good", "very_good")
@@ -26,10 +26,9 @@ NOT_FOUND_DELAY: Final = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RechargeSummary:
+class RechargeSummary(DatedSummary):
     """What Home Assistant shows of one night's recovery."""
 
-    date: str
     status: str | None = None
     ans_charge: float | None = None
     heart_rate_average: int | None = None
@@ -47,32 +46,6 @@ class RechargeSummary:
             heart_rate_variability=recharge.heart_rate_variability_avg,
             breathing_rate=recharge.breathing_rate_avg,
         )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RechargeSummary:
-        """Rebuild a summary from its stored form."""
-        return cls(
-            date=date.fromisoformat(data["date"]).isoformat(),
-            status=data.get("status"),
-            ans_charge=data.get("ans_charge"),
-            heart_rate_average=data.get("heart_rate_average"),
-            heart_rate_variability=data.get("heart_rate_variability"),
-            breathing_rate=data.get("breathing_rate"),
-        )
-
-    @property
-    def key(self) -> str:
-        """Return the night's date."""
-        return self.date
-
-    @property
-    def order(self) -> str:
-        """Return the date, which sorts as text."""
-        return self.date
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        return asdict(self)
 
 
 async def _fetch(user: AccessLinkUser, day: str) -> list[RechargeSummary]:

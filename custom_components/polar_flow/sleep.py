@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from homeassistant.components.event import EventEntityDescription
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
@@ -14,6 +12,7 @@ from homeassistant.const import UnitOfTime
 from .accesslink import AccessLinkUser, EventType, Sleep
 from .const import EVENT_SLEEP
 from .kind import DataKind, FollowUp, PolarFlowSensorEntityDescription, PublishRule
+from .summary import DatedSummary
 
 # Polar's 1-5 scale of last night's sleep compared with the usual of 28 days.
 SLEEP_CHARGES = ("much_below_usual", "below_usual", "usual", "above_usual", "much_above_usual")
@@ -26,16 +25,10 @@ def scale_key(value: int | None, keys: tuple[str, ...]) -> str | None:
     return keys[value - 1]
 
 
-def _datetime(value: Any) -> datetime | None:
-    """Return a stored ISO datetime, or None."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SleepSummary:
+class SleepSummary(DatedSummary):
     """What Home Assistant shows of one night."""
 
-    date: str
     start: datetime | None = None
     end: datetime | None = None
     sleep_score: int | None = None
@@ -70,40 +63,6 @@ class SleepSummary:
             continuity=sleep.continuity,
             sleep_charge=scale_key(sleep.sleep_charge, SLEEP_CHARGES),
         )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SleepSummary:
-        """Rebuild a summary from its stored form."""
-        return cls(
-            date=date.fromisoformat(data["date"]).isoformat(),
-            start=_datetime(data.get("start")),
-            end=_datetime(data.get("end")),
-            sleep_score=data.get("sleep_score"),
-            sleep_time=data.get("sleep_time"),
-            light_sleep=data.get("light_sleep"),
-            deep_sleep=data.get("deep_sleep"),
-            rem_sleep=data.get("rem_sleep"),
-            interruptions=data.get("interruptions"),
-            continuity=data.get("continuity"),
-            sleep_charge=data.get("sleep_charge"),
-        )
-
-    @property
-    def key(self) -> str:
-        """Return the night's date."""
-        return self.date
-
-    @property
-    def order(self) -> str:
-        """Return the date, which sorts as text."""
-        return self.date
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        data = asdict(self)
-        data["start"] = self.start.isoformat() if self.start else None
-        data["end"] = self.end.isoformat() if self.end else None
-        return data
 
 
 async def _fetch(user: AccessLinkUser, day: str) -> list[SleepSummary]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
@@ -20,6 +19,7 @@ from .accesslink import (
 from .accesslink.sleepwise import MAX_RANGE
 from .const import EVENT_SLEEPWISE_ALERTNESS, EVENT_SLEEPWISE_CIRCADIAN_BEDTIME
 from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule, by_period
+from .summary import StoredSummary
 
 # Polar's enumerations, by the suffix after their prefix; UNKNOWN and values added later are None.
 CLASSIFICATIONS: Final = ("weak", "fair", "strong", "excellent")
@@ -62,14 +62,8 @@ def _datetime(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-def _start(data: Mapping[str, Any]) -> datetime:
-    """Return the stored start of a period, which it cannot be without."""
-    if (start := _datetime(data.get("period_start"))) is None:
-        raise ValueError("a stored period without its start")
-    return start
-
-
-class _Period:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Period(StoredSummary):
     """What both SleepWise summaries share: keyed and ordered by the period's start."""
 
     period_start: datetime
@@ -83,14 +77,6 @@ class _Period:
     def order(self) -> str:
         """Return the period's start, which sorts as text."""
         return self.key
-
-
-def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
-    """Return a summary's fields with datetimes as ISO text."""
-    return {
-        name: value.isoformat() if isinstance(value, datetime) else value
-        for name, value in data.items()
-    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,25 +110,6 @@ class AlertnessSummary(_Period):
             sleep_end=alertness.sleep_period_end_time,
         )
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AlertnessSummary:
-        """Rebuild a summary from its stored form."""
-        return cls(
-            period_start=_start(data),
-            period_end=_datetime(data.get("period_end")),
-            grade=data.get("grade"),
-            classification=data.get("classification"),
-            sleep_inertia=data.get("sleep_inertia"),
-            validity=data.get("validity"),
-            result_type=data.get("result_type"),
-            sleep_start=_datetime(data.get("sleep_start")),
-            sleep_end=_datetime(data.get("sleep_end")),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        return _json_safe(asdict(self))
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BedtimeSummary(_Period):
@@ -172,25 +139,6 @@ class BedtimeSummary(_Period):
             validity=enum_key(bedtime.validity, "VALIDITY_", VALIDITIES),
             result_type=enum_key(bedtime.result_type, "CIRCADIAN_BEDTIME_TYPE_", RESULT_TYPES),
         )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> BedtimeSummary:
-        """Rebuild a summary from its stored form."""
-        return cls(
-            period_start=_start(data),
-            period_end=_datetime(data.get("period_end")),
-            sleep_window_start=_datetime(data.get("sleep_window_start")),
-            sleep_window_end=_datetime(data.get("sleep_window_end")),
-            sleep_gate_start=_datetime(data.get("sleep_gate_start")),
-            sleep_gate_end=_datetime(data.get("sleep_gate_end")),
-            quality=data.get("quality"),
-            validity=data.get("validity"),
-            result_type=data.get("result_type"),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the JSON-safe form used for events and storage."""
-        return _json_safe(asdict(self))
 
 
 async def _fetch_alertness(user: AccessLinkUser, key: str) -> list[AlertnessSummary]:

@@ -118,14 +118,14 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
     def _async_start_fetch(self, kind: DataKind[Any], key: str) -> None:
         """Fetch an item in the background, within the client's bound, unless there is no need.
 
-        A dated item being fetched may change after its request went out: it is fetched once
-        more afterwards (one waiting to be asked again gets the change anyway). An exercise
+        A dated item may change after its request went out: it is fetched once more afterwards
+        (one not asked yet, or waiting to be asked again, gets the change anyway). An exercise
         already published never changes.
         """
         if self._published_for_good(kind, key):
             return
         if self.fetcher.busy(kind, key):
-            if kind.rule is PublishRule.LATEST_PER_DATE and not self.fetcher.waiting(kind, key):
+            if kind.rule is PublishRule.LATEST_PER_DATE and self.fetcher.asking(kind, key):
                 self._fetch_again.add((kind.key, key))
             return
         if not self.fetcher.async_start(kind, key):
@@ -143,22 +143,29 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         if isinstance(result, Failure):
             self._count_failure(kind, result)
             return
-        for item in sorted(result, key=lambda item: item.order):
+        items = sorted(result, key=lambda item: item.order)
+        for item in items:
             self.publisher.async_offer(kind, item)
-            # Also for an item seen before: a follower missing last time may be there now.
-            self._async_follow_up(kind, item, skip_due=False)
+        # Also for items seen before: a follower missing last time may be there now.
+        self._async_follow_up(kind, items, skip_due=False)
         if again:
             self._async_start_fetch(kind, key)
 
     @callback
-    def _async_follow_up(self, kind: DataKind[Any], item: Summary, *, skip_due: bool) -> None:
-        """Fetch what the kinds that follow this one have for the item."""
+    def _async_follow_up(
+        self, kind: DataKind[Any], items: Sequence[Summary], *, skip_due: bool
+    ) -> None:
+        """Fetch what the kinds that follow this one have for the items, once per key."""
+        wanted: dict[tuple[str, str], DataKind[Any]] = {}
         for follow_up in kind.then:
             follower = KINDS[follow_up.kind]
             if skip_due and self.ledger.due_for_listing(follower):
                 continue
-            if (follower_key := follow_up.key(item)) is not None:
-                self._async_start_fetch(follower, follower_key)
+            for item in items:
+                if (follower_key := follow_up.key(item)) is not None:
+                    wanted[(follower.key, follower_key)] = follower
+        for (_, follower_key), follower in wanted.items():
+            self._async_start_fetch(follower, follower_key)
 
     def _count_failure(self, kind: DataKind[Any], failure: Failure) -> None:
         """Count a fetch that returned nothing; warn once per account about unusable ids."""
@@ -206,10 +213,14 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             self.ledger.take_baseline(kind, list(ordered))
             self.data = self.ledger.latest
             return
-        for item in ordered:
-            if not self.fetcher.busy(kind, item.key) and self.publisher.async_offer(kind, item):
-                # A follower listed in this reconcile anyway needs no fetch of its own.
-                self._async_follow_up(kind, item, skip_due=True)
+        # Offering publishes (or holds) each new item; the new ones are kept for their followers.
+        published = [
+            item
+            for item in ordered
+            if not self.fetcher.busy(kind, item.key) and self.publisher.async_offer(kind, item)
+        ]
+        # A follower listed in this reconcile anyway needs no fetch of its own.
+        self._async_follow_up(kind, published, skip_due=True)
 
     @callback
     def async_set_push(self, push_ok: bool) -> None:

@@ -84,6 +84,7 @@ class Fetcher:
         self._retry_later = retry_later
         self._slots = asyncio.Semaphore(FETCH_CONCURRENCY)
         self._in_flight: set[tuple[str, str]] = set()
+        self._asking: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[tuple[str, str], CALLBACK_TYPE] = {}
         self._not_before = 0.0
@@ -93,9 +94,9 @@ class Fetcher:
         """Return whether an item is being fetched, or waits to be asked again."""
         return (kind.key, key) in self._in_flight
 
-    def waiting(self, kind: DataKind[Any], key: str) -> bool:
-        """Return whether an item waits to be asked again: its next answer is still to come."""
-        return (kind.key, key) in self._timers
+    def asking(self, kind: DataKind[Any], key: str) -> bool:
+        """Return whether a request for an item is out: its answer may predate a change."""
+        return (kind.key, key) in self._asking
 
     @callback
     def async_start(self, kind: DataKind[Any], key: str) -> bool:
@@ -175,7 +176,11 @@ class Fetcher:
                 return Failure.HALTED
             try:
                 async with self._slots:
-                    return await kind.fetch(self._user, key)
+                    self._asking.add((kind.key, key))
+                    try:
+                        return await kind.fetch(self._user, key)
+                    finally:
+                        self._asking.discard((kind.key, key))
             except InvalidIdError:
                 return Failure.REFUSED
             except AccessLinkAuthError, ConfigEntryAuthFailed:

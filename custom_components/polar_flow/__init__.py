@@ -89,6 +89,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
     async def _async_stop_account() -> None:
         """Stop the account's work and save what it saw."""
         detach()
+        coordinator.async_cancel_timers()
         await coordinator.async_stop_processing()
         await coordinator.async_flush()
 

@@ -130,6 +130,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             return
         if not self.fetcher.async_start(kind, key):
             self.stats[kind.key].dropped += 1
+            self._mark_due(kind)
             LOGGER.debug("Too many fetches pending; user %s catches up later", self.user_id)
             self._schedule_catch_up(DROPPED_CATCH_UP_DELAY)
 
@@ -167,11 +168,17 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         for (_, follower_key), follower in wanted.items():
             self._async_start_fetch(follower, follower_key)
 
+    def _mark_due(self, kind: DataKind[Any]) -> None:
+        """Have the catch-up list a kind it lists only now and then: a fetch of it was lost."""
+        if kind.list_every is not None:
+            self.ledger.mark_due(kind)
+
     def _count_failure(self, kind: DataKind[Any], failure: Failure) -> None:
         """Count a fetch that returned nothing; warn once per account about unusable ids."""
         stats = self.stats[kind.key]
         if failure is Failure.FAILED:
             stats.failed += 1
+            self._mark_due(kind)
         elif failure is Failure.REFUSED:
             stats.refused += 1
             if not self._refusal_logged:
@@ -191,6 +198,8 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         for kind in KINDS.values():
             if not self.ledger.due_for_listing(kind):
                 continue
+            # Items published while the listing is under way are newer than what it shows.
+            mark = self.ledger.remembered
             try:
                 items = await self.fetcher.async_list(kind)
             except ConfigEntryAuthFailed:
@@ -200,12 +209,12 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
                     raise
                 errors.append(err)
                 continue
-            self._reconcile(kind, items)
+            self._reconcile(kind, items, mark)
         if errors:
             raise errors[0]
         return self.ledger.latest
 
-    def _reconcile(self, kind: DataKind[Any], items: Sequence[Summary]) -> None:
+    def _reconcile(self, kind: DataKind[Any], items: Sequence[Summary], mark: int) -> None:
         """Publish what a listing shows new, or take the kind's baseline on its first listing."""
         ordered = sorted(items, key=lambda item: item.order)
         self.ledger.mark_listed(kind)
@@ -217,7 +226,9 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         published = [
             item
             for item in ordered
-            if not self.fetcher.busy(kind, item.key) and self.publisher.async_offer(kind, item)
+            if not self.fetcher.busy(kind, item.key)
+            and not self.ledger.remembered_since(kind, item.key, mark)
+            and self.publisher.async_offer(kind, item)
         ]
         # A follower listed in this reconcile anyway needs no fetch of its own.
         self._async_follow_up(kind, published, skip_due=True)

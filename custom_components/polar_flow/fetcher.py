@@ -9,7 +9,7 @@ from enum import StrEnum
 import random
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
@@ -121,7 +121,15 @@ class Fetcher:
 
     async def _async_attempt(self, kind: DataKind[Any], key: str, attempt: int) -> None:
         """Fetch, then hand on the result, or ask again later while it is not found."""
-        result = await self._async_fetch(kind, key)
+        try:
+            result = await self._async_fetch(kind, key)
+        except Exception as err:  # noqa: BLE001 - the item's place must be given back whatever failed
+            # The type only: the message of an unexpected error may quote the answer.
+            LOGGER.warning(
+                "Fetching the %s %s failed unexpectedly (%s)", kind.key, key, type(err).__name__
+            )
+            self._retry_later(BACKOFF_MAX)
+            result = Failure.FAILED
         if result is Failure.NOT_FOUND:
             if attempt < (kind.not_found_attempts or NOT_FOUND_ATTEMPTS):
                 self._async_ask_again(kind, key, attempt + 1)
@@ -141,7 +149,8 @@ class Fetcher:
             self._async_run(kind, key, attempt)
 
         delay = NOT_FOUND_DELAY if kind.not_found_delay is None else kind.not_found_delay
-        self._timers[(kind.key, key)] = async_call_later(self._hass, delay, _async_again)
+        job = HassJob(_async_again, f"{DOMAIN} {kind.key} again", cancel_on_shutdown=True)
+        self._timers[(kind.key, key)] = async_call_later(self._hass, delay, job)
 
     @callback
     def _release(self, kind: DataKind[Any], key: str) -> None:

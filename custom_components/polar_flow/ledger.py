@@ -46,6 +46,9 @@ class _AccountStore(Store[StoredAccount]):
         self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
     ) -> StoredAccount:
         """Move version 1 (exercises only) under kinds.exercise."""
+        if old_major_version != 1:
+            # A later minor version of this layout: nothing to convert.
+            return StoredAccount(kinds=old_data.get("kinds", {}))
         seen = old_data.get("seen")
         exercise = StoredKind(
             seen={
@@ -70,7 +73,9 @@ class Ledger:
         self._seen: dict[str, dict[str, StoredSeen]] = {}
         self._latest: dict[str, Summary] = {}
         self._listed_at: dict[str, float] = {}
-        self._dirty = False
+        # How many items were remembered, and when each key last was: a listing tells them apart.
+        self._remembered = 0
+        self._remembered_at: dict[tuple[str, str], int] = {}
 
     @property
     def latest(self) -> dict[str, Summary]:
@@ -106,6 +111,11 @@ class Ledger:
             return True
         return _now() >= listed_at + kind.list_every.total_seconds()
 
+    def mark_due(self, kind: DataKind[Any]) -> None:
+        """List a kind listed only now and then at the next reconcile: a fetch of it failed."""
+        if self._listed_at.pop(kind.key, None) is not None:
+            self.save()
+
     def mark_listed(self, kind: DataKind[Any]) -> None:
         """Remember when a kind was listed, for kinds listed only now and then."""
         if kind.list_every is not None:
@@ -135,8 +145,19 @@ class Ledger:
         """Return whether an item of this key was published."""
         return key in self._seen.get(kind.key, {})
 
+    @property
+    def remembered(self) -> int:
+        """Return how many items were remembered so far: a mark to compare with later."""
+        return self._remembered
+
+    def remembered_since(self, kind: DataKind[Any], key: str, mark: int) -> bool:
+        """Return whether an item was remembered after mark was taken."""
+        return self._remembered_at.get((kind.key, key), -1) >= mark
+
     def remember(self, kind: DataKind[Any], item: Summary) -> None:
         """Mark an item as published with its content."""
+        self._remembered_at[(kind.key, item.key)] = self._remembered
+        self._remembered += 1
         digest = content_hash(item) if kind.rule is PublishRule.LATEST_PER_DATE else None
         self._seen.setdefault(kind.key, {})[item.key] = StoredSeen(at=_now(), hash=digest)
 
@@ -162,17 +183,14 @@ class Ledger:
 
     def save(self) -> None:
         """Persist soon, batching the writes of a burst."""
-        self._dirty = True
         self._store.async_delay_save(self._stored, 1)
 
     async def async_flush(self) -> None:
-        """Write what is pending now, before the entry unloads."""
-        if self._dirty:
-            await self._store.async_save(self._stored())
+        """Write everything now, before the entry unloads, after any write under way."""
+        await self._store.async_save(self._stored())
 
     def _stored(self) -> StoredAccount:
         """Return what is persisted."""
-        self._dirty = False
         return StoredAccount(
             kinds={key: self._stored_kind(key, seen) for key, seen in self._seen.items()}
         )

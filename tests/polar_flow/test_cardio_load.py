@@ -30,6 +30,7 @@ from .conftest import (
     enable_entities,
     exercise_json,
     load_fixture,
+    move_time,
     notice_json,
     replace_route,
     requests_to,
@@ -306,3 +307,26 @@ async def test_burst_of_exercises_fetches_the_day_at_most_twice(
     assert requests_to(polar_api, "GET", f"{LIST}/{DAY}") == 2
     assert [event.data["cardio_load"] for event in cardio_events] == [50.0, 96.4]
     assert hass.states.get("sensor.alice_runner_cardio_load").state == "96.4"
+
+
+async def test_day_that_failed_is_listed_at_the_next_catch_up(
+    hass: HomeAssistant,
+    monkeypatch: pytest.MonkeyPatch,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    post_webhook: PostWebhook,
+    cardio_loads: list[dict[str, Any]],
+    cardio_events: list[Event],
+) -> None:
+    """A day's cardio load that cannot be fetched is listed by the next catch-up, not in a day."""
+    monkeypatch.setattr("custom_components.polar_flow.fetcher.BACKOFF_INITIAL", 0.001)
+    replace_route(polar_api, "get", f"{API}/v3/users/cardio-load/{DAY}", status=500, json={})
+    cardio_loads.append(day_load(DAY))
+    polar_api.mock_calls.clear()
+    await push_exercise(hass, post_webhook)
+    assert cardio_events == []
+    assert requests_to(polar_api, "GET", LIST) == 0
+
+    await move_time(hass, 61)
+    assert requests_to(polar_api, "GET", LIST) == 1
+    assert [event.data["date"] for event in cardio_events] == [DAY]

@@ -208,6 +208,36 @@ async def test_night_changed_while_being_fetched_is_fetched_once_more(
     assert requests_to(polar_api, "GET", f"/v3/users/sleep/{NIGHT}") == 2
 
 
+async def test_night_published_during_a_listing_is_not_overwritten_by_it(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    post_webhook: PostWebhook,
+    sleep_events: list[Event],
+) -> None:
+    """A listing that started before a pushed change of the night does not bring it back."""
+    listed, answer = asyncio.Event(), asyncio.Event()
+
+    async def slow_old_list(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        listed.set()
+        await answer.wait()
+        return AiohttpClientMockResponse(method, url, json={"nights": [load_fixture("sleep")]})
+
+    replace_route(polar_api, "get", f"{API}/v3/users/sleep", side_effect=slow_old_list)
+    polar_api.get(f"{API}/v3/users/sleep/{NIGHT}", json=load_fixture("sleep", sleep_score=64))
+    polar_api.get(f"{API}/v3/users/nightly-recharge/{NIGHT}", status=404, json=NOT_FOUND)
+    freezer.tick(timedelta(hours=6, minutes=1))
+    async_fire_time_changed(hass)
+    await listed.wait()
+    assert (await post_webhook(sleep_notice_json())).status == 200
+    await hass.async_block_till_done()
+    answer.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [event.data["sleep_score"] for event in sleep_events] == [64]
+    assert hass.states.get(f"{SLEEP_SENSOR}_score").state == "64"
+
+
 @pytest.mark.usefixtures("setup_integration")
 async def test_older_night_changed_keeps_the_newest_on_the_sensors(
     hass: HomeAssistant,

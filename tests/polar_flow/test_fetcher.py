@@ -498,3 +498,30 @@ async def test_consents_withdrawn_while_fetching_raise_the_issue(
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert issue_registry.async_get_issue(DOMAIN, f"consents_{USER_ID}") is None
+
+
+async def test_unexpected_failure_gives_the_place_back(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fetch failing in a way nobody foresaw is counted, warned once, and blocks nothing."""
+
+    async def broken(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        raise RuntimeError("Session is closed")
+
+    replace_route(polar_api, "get", f"{API}/v3/exercises/EX1", side_effect=broken)
+    await post_webhook(notice_json("EX1"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert (await notices(hass, hass_client, setup_integration))["failed"] == 1
+    assert "Fetching the exercise EX1 failed unexpectedly (RuntimeError)" in caplog.text
+    assert "Task exception was never retrieved" not in caplog.text
+
+    replace_route(polar_api, "get", f"{API}/v3/exercises/EX1", json=exercise_json("EX1"))
+    await post_webhook(notice_json("EX1"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [event.data["exercise_id"] for event in events] == ["EX1"]

@@ -192,3 +192,22 @@ async def test_unreadable_storage_loses_nothing_new(
     assert hass.states.get(SPORT).state == "running"
     assert warnings_of_polar_flow(caplog) == []
     assert "Traceback" not in caplog.text
+
+
+@pytest.mark.usefixtures("setup_credentials", "polar_api")
+async def test_later_minor_version_is_read_as_it_is(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    polar_api: AiohttpClientMocker,
+    events: list[Event],
+) -> None:
+    """A file of a later minor version keeps what was seen: nothing is announced again."""
+    now = dt_util.utcnow().timestamp()
+    hass_storage[STORE_KEY] = {
+        **stored(2, {"kinds": {"exercise": {"seen": {"EX0": {"at": now, "hash": None}}}}}),
+        "minor_version": 2,
+    }
+    await start(hass, config_entry)
+    assert events == []
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX0") == 0

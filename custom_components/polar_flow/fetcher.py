@@ -87,7 +87,6 @@ class Fetcher:
         self._asking: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[tuple[str, str], CALLBACK_TYPE] = {}
-        self._not_before = 0.0
         self._auth_failed = False
 
     def busy(self, kind: DataKind[Any], key: str) -> bool:
@@ -173,7 +172,7 @@ class Fetcher:
     @property
     def rate_limit_wait(self) -> float:
         """Return the seconds until AccessLink takes requests again."""
-        return max(0.0, self._not_before - _now())
+        return max(0.0, self._pending.not_before - _now())
 
     async def _async_fetch[S: Summary](self, kind: DataKind[S], key: str) -> Sequence[S] | Failure:
         """Fetch the items of one key with bounded exponential backoff on errors."""
@@ -200,7 +199,7 @@ class Fetcher:
                 create_consent_issue(self._hass, self._user.user_id)
                 return Failure.HALTED
             except AccessLinkRateLimitError as err:
-                self._not_before = _now() + max(err.retry_after, 1.0)
+                self._pending.not_before = _now() + max(err.retry_after, 1.0)
                 continue
             except AccessLinkNotFoundError:
                 return Failure.NOT_FOUND
@@ -229,7 +228,7 @@ class Fetcher:
             create_consent_issue(self._hass, self._user.user_id)
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="consents") from err
         except AccessLinkRateLimitError as err:
-            self._not_before = _now() + err.retry_after
+            self._pending.not_before = _now() + err.retry_after
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="rate_limited",

@@ -246,6 +246,28 @@ async def test_accounts_of_one_client_share_the_bound(
     assert requests_to(polar_api, "GET", "/v3/exercises/B01") == 1
 
 
+async def test_accounts_of_one_client_share_the_rate_limit_wait(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+) -> None:
+    """Polar limits a client, not an account: after one account's 429 the others wait too."""
+    bob = make_entry(OTHER_USER_ID, "Bob")
+    bob.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(bob.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    replace_route(
+        polar_api, "get", f"{API}/v3/exercises/EX6", side_effect=sequence((429, {"status": 429}))
+    )
+    polar_api.get(f"{API}/v3/exercises/B00", json=exercise_json("B00"))
+    await post_webhook(notice_json("EX6"))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await post_webhook(notice_json("B00", user_id=OTHER_USER_ID))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [str(call[1]) for call in polar_api.mock_calls] == [f"{API}/v3/exercises/EX6"]
+
+
 @pytest.mark.usefixtures("setup_integration")
 async def test_not_found_then_found_is_published_once(
     hass: HomeAssistant,

@@ -23,7 +23,7 @@ class Summary(Protocol):
 
     @property
     def key(self) -> str:
-        """Return the item's key: an exercise id or an ISO date."""
+        """Return the item's key: an exercise id, an ISO date, a period's start."""
 
     @property
     def order(self) -> str:

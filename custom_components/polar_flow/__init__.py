@@ -28,6 +28,7 @@ from .api import account_access
 from .const import DOMAIN, LOGGER, api_url
 from .coordinator import PolarFlowCoordinator
 from .fetcher import consent_issue_id
+from .history import history_store
 from .ledger import account_store
 from .webhook import PolarWebhookManager, async_get_manager
 
@@ -142,6 +143,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -
         user_id = int(entry.unique_id)
         await _async_deregister_user(hass, entry.data["token"]["access_token"], user_id)
         await account_store(hass, user_id).async_remove()
+        await history_store(hass, user_id).async_remove()
         ir.async_delete_issue(hass, DOMAIN, consent_issue_id(user_id))
     auth = entry.data.get("auth_implementation")
     if any(

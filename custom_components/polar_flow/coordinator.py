@@ -14,6 +14,7 @@ from .accesslink import AccessLinkUser, Notice
 from .const import DOMAIN, LOGGER, POLL_INTERVAL, RECONCILE_INTERVAL
 from .fetch_limit import PendingFetches
 from .fetcher import Failure, Fetcher
+from .history import History
 from .kinds import KINDS, DataKind, PublishRule, Summary, kind_of
 from .ledger import Ledger
 from .publisher import NoticeStats, Publisher
@@ -53,6 +54,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         self.device_id = device_id
         self.stats = {key: NoticeStats() for key in KINDS}
         self.ledger = Ledger(hass, user.user_id, KINDS)
+        self.history = History(hass, user.user_id, KINDS)
         self.fetcher = Fetcher(
             hass,
             entry,
@@ -77,8 +79,9 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         self.data = {}
 
     async def async_load(self) -> None:
-        """Restore what was published and the newest item of each kind."""
+        """Restore what was published, the newest item of each kind and the history."""
         await self.ledger.async_load()
+        await self.history.async_load()
         self.data = self.ledger.latest
 
     @callback
@@ -145,6 +148,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             self._count_failure(kind, result)
             return
         items = sorted(result, key=lambda item: item.order)
+        self.history.async_add(kind, items)
         for item in items:
             self.publisher.async_offer(kind, item)
         # Also for items seen before: a follower missing last time may be there now.
@@ -194,6 +198,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
     async def _async_update_data(self) -> AccountData:
         """Reconcile with AccessLink: publish every listed item that is new under its rule."""
         self.ledger.forget_old()
+        self.history.async_forget_old()
         errors: list[UpdateFailed] = []
         for kind in KINDS.values():
             if not self.ledger.due_for_listing(kind):
@@ -218,6 +223,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         """Publish what a listing shows new, or take the kind's baseline on its first listing."""
         ordered = sorted(items, key=lambda item: item.order)
         self.ledger.mark_listed(kind)
+        self.history.async_add(kind, ordered)
         if not self.ledger.has_baseline(kind):
             self.ledger.take_baseline(kind, list(ordered))
             self.data = self.ledger.latest
@@ -278,3 +284,4 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
     async def async_flush(self) -> None:
         """Write what is pending now, before the entry unloads."""
         await self.ledger.async_flush()
+        await self.history.async_flush()

@@ -100,6 +100,9 @@ class DataKind[S: Summary]:
     list_every: timedelta | None = None
     # Entities only once the account has an item of the kind: data only some devices measure.
     entities_on_first_item: bool = False
+    # The key the account's history keeps an item under, when not its own key: a kind whose
+    # one item is its current state keeps each version under the day it changed.
+    history_key: Callable[[S], str] | None = None
 
 
 def content_hash(summary: Summary) -> str:

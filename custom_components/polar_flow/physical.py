@@ -152,4 +152,8 @@ PHYSICAL_INFORMATION = DataKind[PhysicalSummary](
     ),
     event_type=lambda _summary: "physical_information",
     sensors=SENSORS,
+    # The history keeps one version per day the information changed, for weight over time.
+    history_key=lambda summary: (
+        summary.modified.date().isoformat() if summary.modified else CURRENT
+    ),
 )

@@ -1,0 +1,143 @@
+"""An account's own history of its items, kept beyond AccessLink's 30 days in a Store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from typing import Any, TypedDict
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, LOGGER
+from .kinds import DataKind, Summary
+
+STORAGE_VERSION = 1
+# How long the history keeps an item: statistics and calendars reach this far back.
+RETENTION = timedelta(days=2 * 366)
+# Seconds to gather the writes of a burst (a first listing adds hundreds of items).
+SAVE_DELAY = 10
+
+type HistoryListener = Callable[[DataKind[Any], list[Summary], list[Summary]], None]
+
+
+class StoredHistory(TypedDict):
+    """What is persisted per account: each kind's items by their history key."""
+
+    kinds: dict[str, dict[str, dict[str, Any]]]
+
+
+class History:
+    """Keep every item an account had, per kind, for two years; tell listeners what changed."""
+
+    def __init__(
+        self, hass: HomeAssistant, user_id: int, kinds: Mapping[str, DataKind[Any]]
+    ) -> None:
+        """Initialise the history of one account."""
+        self._store = history_store(hass, user_id)
+        self._kinds = kinds
+        self._items: dict[str, dict[str, Summary]] = {key: {} for key in kinds}
+        self._listeners: list[HistoryListener] = []
+
+    async def async_load(self) -> None:
+        """Restore the stored history; unreadable items are left out."""
+        stored = await self._store.async_load()
+        kinds = stored.get("kinds") if isinstance(stored, dict) else None
+        if not isinstance(kinds, dict):
+            return
+        for key, kind in self._kinds.items():
+            items = kinds.get(key)
+            if not isinstance(items, dict):
+                continue
+            for history_key, data in items.items():
+                try:
+                    self._items[key][str(history_key)] = kind.restore(data)
+                except KeyError, TypeError, ValueError, AttributeError:
+                    LOGGER.debug("Ignored an unreadable %s in the history", key)
+
+    @callback
+    def async_add_listener(self, listener: HistoryListener) -> CALLBACK_TYPE:
+        """Call listener(kind, changed, dropped) after items were added, changed or forgotten."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @callback
+    def async_add(self, kind: DataKind[Any], items: Iterable[Summary]) -> list[Summary]:
+        """Record items of a kind; return those that were new or changed, oldest first."""
+        known = self._items[kind.key]
+        changed: list[Summary] = []
+        for item in items:
+            key = history_key(kind, item)
+            if known.get(key) != item:
+                known[key] = item
+                changed.append(item)
+        if changed:
+            changed.sort(key=lambda item: item.order)
+            self._save()
+            self._notify(kind, changed, [])
+        return changed
+
+    def items(
+        self, kind_key: str, start: str | None = None, end: str | None = None
+    ) -> list[Summary]:
+        """Return a kind's items, oldest first, whose order is in [start, end) when given."""
+        return sorted(
+            (
+                item
+                for item in self._items.get(kind_key, {}).values()
+                if (start is None or item.order >= start) and (end is None or item.order < end)
+            ),
+            key=lambda item: item.order,
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Return how many items each kind has in the history."""
+        return {key: len(items) for key, items in self._items.items()}
+
+    @callback
+    def async_forget_old(self) -> None:
+        """Forget items older than the retention; an item of unknown time stays."""
+        cutoff = (dt_util.utcnow() - RETENTION).date().isoformat()
+        for key, known in self._items.items():
+            dropped = [item for item in known.values() if item.order and item.order < cutoff]
+            if not dropped:
+                continue
+            kind = self._kinds[key]
+            for item in dropped:
+                del known[history_key(kind, item)]
+            self._save()
+            self._notify(kind, [], sorted(dropped, key=lambda item: item.order))
+
+    async def async_flush(self) -> None:
+        """Write the history now, before the entry unloads."""
+        await self._store.async_save(self._stored())
+
+    def _notify(self, kind: DataKind[Any], changed: list[Summary], dropped: list[Summary]) -> None:
+        """Tell every listener what changed."""
+        for listener in list(self._listeners):
+            listener(kind, changed, dropped)
+
+    def _save(self) -> None:
+        """Persist soon, gathering the writes of a burst."""
+        self._store.async_delay_save(self._stored, SAVE_DELAY)
+
+    def _stored(self) -> StoredHistory:
+        """Return what is persisted."""
+        return StoredHistory(
+            kinds={
+                key: {history: item.as_dict() for history, item in items.items()}
+                for key, items in self._items.items()
+                if items
+            }
+        )
+
+
+def history_key(kind: DataKind[Any], item: Summary) -> str:
+    """Return the key an item is kept under: its own, or its kind's history key."""
+    return kind.history_key(item) if kind.history_key is not None else item.key
+
+
+def history_store(hass: HomeAssistant, user_id: int) -> Store[StoredHistory]:
+    """Return the history store of one account; private, as it holds health data."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.history_{user_id}", private=True)

@@ -117,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = check(args.folder, args.languages)
     english = sum(1 for _ in flatten(read(args.folder / f"{ENGLISH}.json")))
     for language, found in report.items():
-        print(f"{language}: {len(found)} problems" if found else f"{language}: complete")
+        count = f"{len(found)} problem{'s' * (len(found) != 1)}"
+        print(f"{language}: {count}" if found else f"{language}: complete")
         for problem in found:
             print(f"  {problem}")
     print(f"English has {english} strings.")

@@ -30,6 +30,7 @@ from .coordinator import PolarFlowCoordinator
 from .fetcher import consent_issue_id
 from .history import history_store
 from .ledger import account_store
+from .statistics import async_remove_statistics, async_setup_statistics
 from .webhook import PolarWebhookManager, async_get_manager
 
 PLATFORMS = [Platform.EVENT, Platform.SENSOR]
@@ -97,6 +98,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
     # After async_unload_entry or a failed setup: detach first, so no notice starts new work.
     entry.async_on_unload(_async_stop_account)
     await coordinator.async_load()
+    # Before the first refresh, so that its listing, the baseline, is written too.
+    await async_setup_statistics(hass, entry, coordinator)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = PolarFlowData(coordinator=coordinator, webhooks=webhooks)
     entry.async_on_unload(coordinator.async_cancel_timers)
@@ -144,6 +147,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -
         await _async_deregister_user(hass, entry.data["token"]["access_token"], user_id)
         await account_store(hass, user_id).async_remove()
         await history_store(hass, user_id).async_remove()
+        await async_remove_statistics(hass, user_id)
         ir.async_delete_issue(hass, DOMAIN, consent_issue_id(user_id))
     auth = entry.data.get("auth_implementation")
     if any(

@@ -533,7 +533,8 @@ async def _read(response: aiohttp.ClientResponse, max_bytes: int | None) -> byte
     """Return the body of a response, refusing one longer than max_bytes."""
     if max_bytes is None:
         return await response.read()
-    if response.content_length is not None and response.content_length > max_bytes:
+    length = response.headers.get(aiohttp.hdrs.CONTENT_LENGTH, "")
+    if length.isdigit() and int(length) > max_bytes:
         raise too_large(max_bytes)
     data = bytearray()
     async for chunk in response.content.iter_chunked(_CHUNK):

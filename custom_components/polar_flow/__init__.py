@@ -30,6 +30,7 @@ from .accesslink import (
     AccessLinkNotFoundError,
 )
 from .api import account_access
+from .archive import CONF_ARCHIVE_FOLDER, ExerciseArchive
 from .const import DOMAIN, LOGGER, api_url
 from .coordinator import PolarFlowCoordinator
 from .fetcher import consent_issue_id
@@ -112,6 +113,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
     await coordinator.async_load()
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = PolarFlowData(coordinator=coordinator, webhooks=webhooks)
+    if archive_folder := entry.options.get(CONF_ARCHIVE_FOLDER):
+        archive = ExerciseArchive(hass, entry, coordinator, archive_folder)
+        entry.async_on_unload(archive.async_start())
     entry.async_on_unload(coordinator.async_cancel_timers)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 

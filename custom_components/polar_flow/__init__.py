@@ -8,7 +8,11 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, HomeAssistantError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
     LocalOAuth2Implementation,
@@ -16,6 +20,7 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
     async_get_config_entry_implementation,
 )
 from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.typing import ConfigType
 
 from .accesslink import (
     AccessLinkAuthError,
@@ -25,15 +30,18 @@ from .accesslink import (
     AccessLinkNotFoundError,
 )
 from .api import account_access
+from .archive import CONF_ARCHIVE_FOLDER, ExerciseArchive
 from .const import DOMAIN, LOGGER, api_url
 from .coordinator import PolarFlowCoordinator
 from .fetcher import consent_issue_id
 from .history import history_store
 from .ledger import account_store
+from .services import async_setup_services
 from .statistics import async_remove_statistics, async_setup_statistics
 from .webhook import PolarWebhookManager, async_get_manager
 
 PLATFORMS = [Platform.EVENT, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 type PolarFlowConfigEntry = ConfigEntry[PolarFlowData]
 
@@ -64,6 +72,12 @@ def _client(hass: HomeAssistant, implementation: LocalOAuth2Implementation) -> A
         client_id=implementation.client_id,
         client_secret=implementation.client_secret,
     )
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions of Polar Flow, which name an account by its entry."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) -> bool:
@@ -102,6 +116,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
     await async_setup_statistics(hass, entry, coordinator)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = PolarFlowData(coordinator=coordinator, webhooks=webhooks)
+    if archive_folder := entry.options.get(CONF_ARCHIVE_FOLDER):
+        archive = ExerciseArchive(hass, entry, coordinator, archive_folder)
+        entry.async_on_unload(archive.async_start())
     entry.async_on_unload(coordinator.async_cancel_timers)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 

@@ -7,11 +7,20 @@ import logging
 import math
 from typing import Any, override
 
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlowResult, FlowType
+import probatio
+
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    ConfigEntry,
+    ConfigFlowResult,
+    FlowType,
+    OptionsFlowWithReload,
+)
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2FlowHandler
+from homeassistant.helpers.selector import TextSelector
 
 from .accesslink import (
     AccessLinkAuthError,
@@ -27,13 +36,21 @@ from .accesslink import (
     UserInfo,
     generate_member_id,
 )
+from .archive import CONF_ARCHIVE_FOLDER
 from .const import DOMAIN, LOGGER, api_url
+from .exercise_files import FolderNotAllowedError, allowed_folder
 
 
 class PolarFlowConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
     """Sign a Polar account in and register it with AccessLink."""
 
     DOMAIN = DOMAIN
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> PolarFlowOptionsFlow:
+        """Return the options flow."""
+        return PolarFlowOptionsFlow()
 
     @property
     def logger(self) -> logging.Logger:
@@ -129,6 +146,29 @@ class PolarFlowConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         except AccessLinkError:
             # Registered; the name is only a nicety.
             return None
+
+
+class PolarFlowOptionsFlow(OptionsFlowWithReload):
+    """Choose the folder every new exercise's FIT file is archived in; the entry reloads."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the archive folder, which Home Assistant must be allowed to write to."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            folder = str(user_input.get(CONF_ARCHIVE_FOLDER) or "").strip()
+            if not folder:
+                return self.async_create_entry(data={})
+            try:
+                await self.hass.async_add_executor_job(allowed_folder, self.hass, folder)
+            except FolderNotAllowedError:
+                errors[CONF_ARCHIVE_FOLDER] = "folder_not_allowed"
+            else:
+                return self.async_create_entry(data={CONF_ARCHIVE_FOLDER: folder})
+        schema = self.add_suggested_values_to_schema(
+            probatio.Schema({probatio.Optional(CONF_ARCHIVE_FOLDER): TextSelector()}),
+            user_input or self.config_entry.options,
+        )
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
 
 
 def _abort_reason(err: AccessLinkError) -> tuple[str, dict[str, str] | None]:

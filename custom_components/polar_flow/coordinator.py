@@ -51,6 +51,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             update_interval=RECONCILE_INTERVAL,
         )
         self.user_id = user.user_id
+        self.user = user
         self.device_id = device_id
         self.stats = {key: NoticeStats() for key in KINDS}
         self.ledger = Ledger(hass, user.user_id, KINDS)

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import ClientConnectionError
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from yarl import URL
 
@@ -482,3 +483,51 @@ async def test_token_is_never_refreshed(
     with pytest.raises(ConfigEntryAuthFailed):
         await implementation.async_refresh_token(entry.data["token"])
     assert aioclient_mock.call_count == 0
+
+
+async def test_options_archive_folder(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, tmp_path: Path
+) -> None:
+    """An allowed archive folder is saved and the entry reloads; an empty one switches it off."""
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    folder = str(tmp_path / "polar")
+
+    result = await hass.config_entries.options.async_init(setup_integration.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"archive_folder": f" {folder} "}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert setup_integration.options == {"archive_folder": folder}
+    assert setup_integration.state is ConfigEntryState.LOADED
+
+    result = await hass.config_entries.options.async_init(setup_integration.entry_id)
+    schema_keys = {str(key): key for key in result["data_schema"].schema}
+    assert schema_keys["archive_folder"].description == {"suggested_value": folder}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert setup_integration.options == {}
+
+
+@pytest.mark.parametrize("folder", ["/etc/polar", "polar", "{tmp}/../elsewhere"])
+async def test_options_refuse_a_folder_not_allowed(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, tmp_path: Path, folder: str
+) -> None:
+    """A folder outside allowlist_external_dirs, or a relative one, is refused with a reason."""
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+
+    result = await hass.config_entries.options.async_init(setup_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"archive_folder": folder.format(tmp=tmp_path)}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"archive_folder": "folder_not_allowed"}
+    assert setup_integration.options == {}
+    translations = await async_get_translations(hass, "fi", "options", [DOMAIN])
+    assert translations[f"component.{DOMAIN}.options.error.folder_not_allowed"].startswith(
+        "Home Assistant ei saa"
+    )

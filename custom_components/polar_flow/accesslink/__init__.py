@@ -28,6 +28,7 @@ from .errors import (
     AccessLinkTimeoutError,
     InvalidIdError,
 )
+from .files import MAX_FILE_BYTES, ExerciseFileFormat
 from .models import (
     Alertness,
     AlertnessHour,
@@ -73,6 +74,7 @@ __all__ = [
     "DEFAULT_TOKEN_URL",
     "HEADER_WEBHOOK_EVENT",
     "HEADER_WEBHOOK_SIGNATURE",
+    "MAX_FILE_BYTES",
     "NOTICE_SCHEMA",
     "SCOPE",
     "AccessLinkAuthError",
@@ -105,6 +107,7 @@ __all__ = [
     "EcgTestResult",
     "EventType",
     "Exercise",
+    "ExerciseFileFormat",
     "ExerciseSample",
     "HeartRateSample",
     "HeartRateZone",

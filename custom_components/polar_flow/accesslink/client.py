@@ -33,6 +33,7 @@ from .errors import (
     InvalidIdError,
     error_from_response,
 )
+from .files import MAX_FILE_BYTES, ExerciseFileFormat, gunzip, too_large
 from .models import (
     CardioLoad,
     ContinuousHeartRate,
@@ -58,6 +59,8 @@ __all__ = ["AccessLinkClient", "check_exercise_id", "generate_member_id"]
 _LOGGER = logging.getLogger(__name__)
 
 _JSON = "application/json"
+_ANY = "*/*"
+_CHUNK = 64 * 1024
 _NO_SEGMENTS = frozenset({"", ".", ".."})
 # A hashed exercise id as a notice may carry it: one plain path segment, nothing to decode.
 _EXERCISE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -171,6 +174,26 @@ class AccessLinkClient:
         )
         payload = await self._call("GET", url, _bearer(token))
         return _parse(Exercise.from_dict, _found(payload), "exercise")
+
+    async def get_exercise_file(
+        self,
+        token: str,
+        exercise_id: str,
+        file_format: ExerciseFileFormat,
+        *,
+        max_bytes: int = MAX_FILE_BYTES,
+    ) -> bytes:
+        """Return an exercise's FIT, TCX (decompressed) or GPX file, at most max_bytes.
+
+        No file (a GPX of an exercise without a route, 204 or 404) is raised as not found.
+        """
+        url = self._endpoint("exercises", check_exercise_id(exercise_id), file_format.value)
+        _, data = await self._send("GET", url, _bearer(token), accept=_ANY, max_bytes=max_bytes)
+        if not data:
+            raise AccessLinkNotFoundError(204, message="no content")
+        if file_format is ExerciseFileFormat.TCX:
+            return gunzip(data, max_bytes)
+        return data
 
     async def get_notice_exercise(
         self,
@@ -302,10 +325,17 @@ class AccessLinkClient:
             raise AccessLinkResponseError(f"{method} {url.path}: invalid JSON: {err}") from err
 
     async def _send(
-        self, method: str, url: URL, authorization: str, *, body: Any = None
+        self,
+        method: str,
+        url: URL,
+        authorization: str,
+        *,
+        body: Any = None,
+        accept: str = _JSON,
+        max_bytes: int | None = None,
     ) -> tuple[int, bytes]:
         """Send a request and return status and body of a 2xx answer; raise for the rest."""
-        headers = {"Accept": _JSON, "Authorization": authorization}
+        headers = {"Accept": accept, "Authorization": authorization}
         _LOGGER.debug("AccessLink request: %s %s", method, url.path)
         try:
             async with self._session.request(
@@ -316,7 +346,7 @@ class AccessLinkClient:
                 timeout=self._timeout,
                 allow_redirects=False,
             ) as response:
-                data = await response.read()
+                data = await _read(response, max_bytes)
                 status = response.status
                 response_headers = response.headers
         except TimeoutError as err:
@@ -497,6 +527,21 @@ class AccessLinkClient:
             )
         payload = await self._call("GET", url, authorization)
         return _parse(lambda data: parse_periods(parse, data), payload, f"{what} periods")
+
+
+async def _read(response: aiohttp.ClientResponse, max_bytes: int | None) -> bytes:
+    """Return the body of a response, refusing one longer than max_bytes."""
+    if max_bytes is None:
+        return await response.read()
+    length = response.headers.get(aiohttp.hdrs.CONTENT_LENGTH, "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise too_large(max_bytes)
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(_CHUNK):
+        data += chunk
+        if len(data) > max_bytes:
+            raise too_large(max_bytes)
+    return bytes(data)
 
 
 def _basic(client_id: str, client_secret: str) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 
 from .biosensing import BodyTemperaturePeriod, SkinTemperature, Spo2TestResult
 from .client import AccessLinkClient, check_exercise_id
+from .files import ExerciseFileFormat
 from .models import (
     CardioLoad,
     ContinuousHeartRate,
@@ -68,6 +69,12 @@ class AccessLinkUser:
         return await self._client.get_exercise(
             token, exercise_id, samples=samples, zones=zones, route=route
         )
+
+    async def get_exercise_file(self, exercise_id: str, file_format: ExerciseFileFormat) -> bytes:
+        """Return an exercise's FIT, TCX or GPX file; an unusable id is never sent."""
+        check_exercise_id(exercise_id)
+        token = await self._access_token()
+        return await self._client.get_exercise_file(token, exercise_id, file_format)
 
     async def list_sleep(self) -> list[Sleep]:
         """Return the nights of the last 28 days."""

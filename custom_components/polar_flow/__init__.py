@@ -32,7 +32,7 @@ from .history import history_store
 from .ledger import account_store
 from .webhook import PolarWebhookManager, async_get_manager
 
-PLATFORMS = [Platform.EVENT, Platform.SENSOR]
+PLATFORMS = [Platform.CALENDAR, Platform.EVENT, Platform.SENSOR]
 
 type PolarFlowConfigEntry = ConfigEntry[PolarFlowData]
 

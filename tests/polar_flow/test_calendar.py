@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -15,6 +16,7 @@ from pytest_homeassistant_custom_component.common import (
     MockUser,
     async_capture_events,
     async_fire_time_changed,
+    async_mock_service,
     snapshot_platform,
 )
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -25,6 +27,7 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from homeassistant.util.yaml import parse_yaml
 
 from custom_components.polar_flow.const import DOMAIN
 
@@ -42,6 +45,8 @@ from .conftest import (
 TRAINING = "calendar.alice_runner_training"
 SLEEP = "calendar.alice_runner_sleep"
 RAN = "test_calendar_automation_ran"
+README = Path(__file__).parents[2] / "README.md"
+RECOVERY_TITLE = "# An hour after a training ends, a recovery reminder"
 # Tonight's predicted window of fixtures/circadian_bedtime.json, and the moment before it.
 WINDOW_START = "2026-11-29T21:10:00+00:00"
 NOON = "2026-11-29T12:00:00+00:00"
@@ -476,6 +481,38 @@ async def test_an_hour_after_a_pushed_training_ends(
     assert runs(ran) == [("an hour after", run), ("ended an hour ago", run)]
     await at(hass, freezer, "2026-11-27T09:00:00+00:00")
     assert runs(ran) == []
+
+
+def readme_example(title: str) -> dict[str, Any]:
+    """Return a README example as the automation editor saves it after "Edit in YAML"."""
+    block = README.read_text().split(f"```yaml\n{title}\n", 1)[1].split("```", 1)[0]
+    example: dict[str, Any] = parse_yaml(block)
+    return {"id": "readme", "alias": title.lstrip("# "), "description": "", **example}
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_readme_recovery_reminder(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    post_webhook: PostWebhook,
+) -> None:
+    """The README's reminder comes an hour after a training Polar pushed when it ended."""
+    notified = async_mock_service(hass, "notify", "mobile_app_phone")
+    await set_up(hass, freezer, config_entry, "2026-11-27T06:45:00+00:00")
+    assert await async_setup_component(
+        hass, "automation", {"automation": [readme_example(RECOVERY_TITLE)]}
+    )
+    await hass.async_block_till_done()
+    assert (await post_webhook(notice_json("EX1"))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await at(hass, freezer, "2026-11-27T07:42:09+00:00")
+    assert notified == []
+    await at(hass, freezer, "2026-11-27T07:42:10+00:00")
+    assert [call.data["message"] for call in notified] == [
+        "Running · 8.1 km · 42 min ended an hour ago: time for a recovery meal."
+    ]
+    await hass.services.async_call("automation", "turn_off", {"entity_id": "all"}, blocking=True)
 
 
 @pytest.mark.usefixtures("setup_credentials", "polar_api")

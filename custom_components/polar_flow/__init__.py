@@ -40,7 +40,7 @@ from .services import async_setup_services
 from .statistics import async_remove_statistics, async_setup_statistics
 from .webhook import PolarWebhookManager, async_get_manager
 
-PLATFORMS = [Platform.EVENT, Platform.SENSOR]
+PLATFORMS = [Platform.CALENDAR, Platform.EVENT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 type PolarFlowConfigEntry = ConfigEntry[PolarFlowData]

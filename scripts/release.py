@@ -29,7 +29,7 @@ PYPROJECT = Path("pyproject.toml")
 
 TAG = re.compile(r"v(\d+\.\d+\.\d+)")
 HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\](?P<rest>.*)$", re.MULTILINE)
-DATED = re.compile(r" - \d{4}-\d{2}-\d{2}")
+DATED = re.compile(r"- \d{4}-\d{2}-\d{2}")
 LINK_DEFINITION = re.compile(r"^\[[^\]]+\]: \S+$", re.MULTILINE)
 EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can have
 FILE_MODE = 0o100644  # a regular file, rw-r--r--
@@ -96,7 +96,7 @@ def check_version(root: Path, tag: str) -> str:
     rest = changelog_sections(text).get(version)
     if rest is None:
         raise ReleaseError(f"{CHANGELOG} has no section for {version}")
-    if not DATED.fullmatch(rest):
+    if not DATED.fullmatch(rest.strip()):
         raise ReleaseError(
             f"{CHANGELOG}'s section for {version} has no date (## [{version}] - YYYY-MM-DD)"
         )
@@ -110,7 +110,9 @@ def packed(source: Path) -> list[Path]:
         (
             path
             for path in source.rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+            if path.is_file()
+            and "__pycache__" not in path.relative_to(source).parts
+            and path.suffix != ".pyc"
         ),
         key=lambda path: path.relative_to(source).as_posix(),
     )
@@ -120,6 +122,8 @@ def build_zip(source: Path, out: Path) -> list[str]:
     """Write source's files to the zip out, at its root, byte for byte reproducibly."""
     if out.resolve().is_relative_to(source.resolve()):
         raise ReleaseError(f"the zip cannot be written inside {INTEGRATION}")
+    if not (source / MANIFEST.name).is_file():
+        raise ReleaseError(f"no integration in {source}: it has no {MANIFEST.name}")
     out.parent.mkdir(parents=True, exist_ok=True)
     names = []
     with zipfile.ZipFile(out, "w") as archive:

@@ -173,6 +173,7 @@ def test_check_version_refuses_a_pyproject_left_behind(
         ("## [Unreleased]", "CHANGELOG.md has no section for 0.2.0"),
         ("## [0.2.0]", "CHANGELOG.md's section for 0.2.0 has no date (## [0.2.0] - YYYY-MM-DD)"),
         ("## [0.2.0] - soon", "CHANGELOG.md's section for 0.2.0 has no date"),
+        ("## [0.2.0] 2026-12-01", "CHANGELOG.md's section for 0.2.0 has no date"),
     ],
 )
 def test_check_version_needs_a_dated_changelog_section(
@@ -318,6 +319,19 @@ def test_zip_refuses_an_output_inside_the_integration(
     assert code == 1
     assert err == "release: the zip cannot be written inside custom_components/polar_flow\n"
     assert not inside.exists()
+
+
+def test_zip_refuses_a_folder_without_the_integration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty zip is never built: HACS would install nothing."""
+    source = tmp_path / "custom_components/polar_flow"
+
+    code, _, err = run(capsys, "--root", str(tmp_path), "zip", str(tmp_path / "polar_flow.zip"))
+
+    assert code == 1
+    assert err == f"release: no integration in {source}: it has no manifest.json\n"
+    assert not (tmp_path / "polar_flow.zip").exists()
 
 
 def workflow() -> dict[Any, Any]:

@@ -245,12 +245,16 @@ class StatisticsImporter:
         """Restore the anchors of the sums."""
         stored = await self._store.async_load()
         anchors = stored.get("anchors") if isinstance(stored, dict) else None
-        if isinstance(anchors, dict):
-            self._anchors = {
-                key: StoredAnchor(day=str(anchor["day"]), sum=float(anchor["sum"]))
-                for key, anchor in anchors.items()
-                if isinstance(anchor, dict)
-            }
+        if not isinstance(anchors, dict):
+            return
+        for key, anchor in anchors.items():
+            try:
+                self._anchors[key] = StoredAnchor(
+                    day=date.fromisoformat(anchor["day"]).isoformat(), sum=float(anchor["sum"])
+                )
+            except KeyError, TypeError, ValueError:
+                # Its sum starts again from the days the history keeps.
+                LOGGER.warning("Ignored the damaged stored start of the %s statistic", key)
 
     async def async_flush(self) -> None:
         """Write the anchors now, before the entry unloads."""

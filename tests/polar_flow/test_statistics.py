@@ -513,3 +513,28 @@ async def test_weight_by_the_day_it_changed(
         await hass.async_block_till_done(wait_background_tasks=True)
 
     assert await read(hass, "weight", "mean") == {"2026-11-26": 72.4, "2026-11-28": 71.8}
+
+
+async def test_a_damaged_stored_start_is_ignored(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    setup_credentials: None,
+    activity_api: AiohttpClientMocker,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A damaged anchor is left out with a warning; the account still loads and its sums count."""
+    hass_storage[f"polar_flow.statistics_{USER_ID}"] = {
+        "version": 1,
+        "key": f"polar_flow.statistics_{USER_ID}",
+        "data": {"anchors": {"steps": {"day": "not a day", "sum": 1}, "cardio_load": {}}},
+    }
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert "Ignored the damaged stored start of the steps statistic" in caplog.text
+    assert await read(hass, "steps", "sum") == dict(
+        zip(DAYS, [1000, 3000, 6000, 10000, 15000], strict=True)
+    )

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
@@ -252,14 +253,20 @@ async def test_unreadable_stored_items_are_skipped(
     assert keys(history, "exercise") == ["EX0"]
 
 
+@pytest.mark.parametrize(
+    "data",
+    [["not", "a", "history"], {"kinds": "none", "coverage": {"activity": "x", "gone": {}}}],
+    ids=["not a mapping", "parts not mappings"],
+)
 async def test_an_unreadable_store_is_an_empty_history(
     hass: HomeAssistant,
     setup_credentials: None,
     polar_api: AiohttpClientMocker,
     hass_storage: dict[str, Any],
+    data: Any,
 ) -> None:
     """A store of another shape starts the history anew."""
-    hass_storage[HISTORY] = {"version": 1, "key": HISTORY, "data": ["not", "a", "history"]}
+    hass_storage[HISTORY] = {"version": 1, "key": HISTORY, "data": data}
     entry = make_entry()
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

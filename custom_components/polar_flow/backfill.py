@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_call_later
@@ -171,6 +172,10 @@ class Backfill:
             if self._running:
                 self._async_finish()
             return
+        if any(self._entry.async_get_active_flows(self._hass, {SOURCE_REAUTH})):
+            # Nothing is asked with a sign-in Polar refused; signing in again sets up anew.
+            self._running = False
+            return
         if wait := self._wait():
             self._async_schedule(wait)
             return
@@ -222,9 +227,9 @@ class Backfill:
             self._async_schedule(PAUSE)
             return
         except AccessLinkAuthError, ConfigEntryAuthFailed:
-            # The fetches and listings start reauthentication; a new sign-in sets up again.
             LOGGER.debug("Backfill of Polar user %s stopped: not signed in", self._user.user_id)
             self._running = False
+            self._entry.async_start_reauth(self._hass)
             return
         except AccessLinkError as err:
             self.failures += 1

@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -340,13 +341,27 @@ async def test_a_failure_is_tried_again_later_not_at_once(
 async def test_a_revoked_sign_in_stops_the_backfill(
     hass: HomeAssistant, deep: DeepAccessLink
 ) -> None:
-    """A 401 stops the backfill: the account's reauthentication sets it up again."""
+    """A 401 stops the backfill and asks the user to sign in again, which sets it up anew."""
     entry = await set_up(hass)
     deep.answers = [(401, {"status": 401, "errorType": "Unauthorized", "message": "no"})]
     await move_time(hass, START_DELAY)
     await move_time(hass, RETRY_DELAY * 10)
     assert deep.deep_requests() == 1
     assert len(history_of(entry).items("activity")) == 5
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_nothing_is_asked_while_the_sign_in_is_refused(
+    hass: HomeAssistant, deep: DeepAccessLink
+) -> None:
+    """Once Polar refused the sign-in elsewhere, the backfill waits for the new sign-in."""
+    entry = await set_up(hass)
+    entry.async_start_reauth(hass)
+    await hass.async_block_till_done()
+    await run_backfill(hass)
+    assert deep.deep_requests() == 0
 
 
 @pytest.mark.usefixtures("setup_credentials")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from aiohttp import web
@@ -240,6 +240,25 @@ async def add_biosensing(request: web.Request) -> web.Response:
         },
         status=201,
     )
+
+
+async def add_history(request: web.Request) -> web.Response:
+    """Record activity and continuous heart rate of the days before today, pushing nothing.
+
+    As a device synced after registration: an account with a year behind it for a backfill.
+    """
+    sim = sim_of(request)
+    user_id = path_int(request, "user_id")
+    body = _pick(await json_body(request, required=False), ("days",))
+    days = int(_num(body, "days", 28.0, 1.0, 365.0))
+    today = sim.clock.now_dt().date()
+    recorded = {"activity": 0, "chr": 0}
+    for back in range(1, days + 1):
+        iso = (today - timedelta(days=back)).isoformat()
+        for kind in recorded:
+            sim.record_day(kind, user_id, iso, push=False)
+            recorded[kind] += 1
+    return web.json_response({"days": days, "recorded": recorded}, status=201)
 
 
 async def add_day(request: web.Request) -> web.Response:
@@ -545,6 +564,7 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{P}/users/{{user_id}}/sleepwise", add_sleepwise)
     r.add_post(f"{P}/users/{{user_id}}/biosensing", add_biosensing)
     r.add_post(f"{P}/users/{{user_id}}/day", add_day)
+    r.add_post(f"{P}/users/{{user_id}}/history", add_history)
     r.add_post(f"{P}/users/{{user_id}}/tokens", mint_token)
     r.add_post(f"{P}/users/{{user_id}}/register", register_user)
     r.add_post(f"{P}/users/{{user_id}}/revoke", revoke)

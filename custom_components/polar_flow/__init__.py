@@ -129,6 +129,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
         Automations arm and HTTP answers only then, and Polar pings the webhook at once.
         """
         coordinator.publisher.async_start()
+        coordinator.backfill.async_start()
         entry.async_create_background_task(
             hass, webhooks.async_ensure(), f"{DOMAIN} webhook registration"
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from homeassistant.components.event import EventEntityDescription
@@ -12,7 +12,7 @@ from homeassistant.const import PERCENTAGE, UnitOfEnergy, UnitOfLength, UnitOfTi
 
 from .accesslink import AccessLinkUser, DailyActivity, EventType
 from .const import EVENT_ACTIVITY
-from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule
+from .kind import DataKind, HistoryListing, PolarFlowSensorEntityDescription, PublishRule
 from .summary import DatedSummary
 
 
@@ -52,6 +52,12 @@ async def _fetch(user: AccessLinkUser, day: str) -> list[ActivitySummary]:
 async def _list_recent(user: AccessLinkUser) -> list[ActivitySummary]:
     """List the activity of the last 28 days."""
     return [ActivitySummary.from_activity(item) for item in await user.list_activities()]
+
+
+async def _list_history(user: AccessLinkUser, first: date, last: date) -> list[ActivitySummary]:
+    """List the activity of the dates first to last."""
+    days = await user.list_activities_between(first, last)
+    return [ActivitySummary.from_activity(item) for item in days]
 
 
 # The values are totals of the newest day, growing through it and starting again the next.
@@ -117,4 +123,8 @@ ACTIVITY = DataKind[ActivitySummary](
     ),
     event_type=lambda _summary: "activity",
     sensors=SENSORS,
+    # AccessLink serves 365 days back; 52 weeks stay inside that in any time zone.
+    list_history=HistoryListing(
+        fetch=_list_history, reach=timedelta(weeks=52), span=timedelta(days=28)
+    ),
 )

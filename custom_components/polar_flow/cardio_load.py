@@ -11,7 +11,7 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 
 from .accesslink import AccessLinkUser, CardioLoad
 from .const import EVENT_CARDIO_LOAD
-from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule
+from .kind import DataKind, HistoryListing, PolarFlowSensorEntityDescription, PublishRule
 from .summary import DatedSummary
 
 if TYPE_CHECKING:
@@ -80,6 +80,11 @@ async def _list_recent(user: AccessLinkUser) -> list[CardioLoadSummary]:
     return _summaries(await user.list_cardio_load())
 
 
+async def _list_history(user: AccessLinkUser, first: date, last: date) -> list[CardioLoadSummary]:
+    """List the cardio loads from first on: Polar counts its periods back from today (last)."""
+    return _summaries(await user.list_cardio_load_days((last - first).days + 1))
+
+
 def _load(key: str, *, enabled: bool = True) -> PolarFlowSensorEntityDescription[CardioLoadSummary]:
     """Describe a unitless load value of the newest day."""
     return PolarFlowSensorEntityDescription(
@@ -128,4 +133,8 @@ CARDIO_LOAD = DataKind[CardioLoadSummary](
     event_type=lambda summary: summary.status or NO_STATUS,
     sensors=SENSORS,
     list_every=timedelta(days=1),
+    # Polar serves up to 180 days (6 months) in one period.
+    list_history=HistoryListing(
+        fetch=_list_history, reach=timedelta(days=180), span=timedelta(days=180)
+    ),
 )

@@ -11,6 +11,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .accesslink import AccessLinkUser, Notice
+from .backfill import Backfill
 from .const import DOMAIN, LOGGER, POLL_INTERVAL, RECONCILE_INTERVAL
 from .fetch_limit import PendingFetches
 from .fetcher import Failure, Fetcher
@@ -56,6 +57,9 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         self.stats = {key: NoticeStats() for key in KINDS}
         self.ledger = Ledger(hass, user.user_id, KINDS)
         self.history = History(hass, user.user_id, KINDS)
+        self.backfill = Backfill(
+            hass, entry, user, pending=pending_fetches, history=self.history, kinds=KINDS
+        )
         self.fetcher = Fetcher(
             hass,
             entry,
@@ -225,6 +229,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         ordered = sorted(items, key=lambda item: item.order)
         self.ledger.mark_listed(kind)
         self.history.async_add(kind, ordered)
+        self.backfill.async_listed(kind)
         if not self.ledger.has_baseline(kind):
             self.ledger.take_baseline(kind, list(ordered))
             self.data = self.ledger.latest
@@ -271,7 +276,8 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
 
     @callback
     def async_cancel_timers(self) -> None:
-        """Cancel a scheduled catch-up."""
+        """Cancel a scheduled catch-up and the backfill."""
+        self.backfill.async_stop()
         if self._retry_unsub:
             self._retry_unsub()
         self._retry_unsub = None

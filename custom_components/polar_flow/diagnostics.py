@@ -46,5 +46,8 @@ async def async_get_config_entry_diagnostics(
                 }
                 for key, stats in coordinator.stats.items()
             },
+            # How many items of each kind the account's own history keeps: counts only.
+            "history": coordinator.history.counts(),
+            "backfill": coordinator.backfill.diagnostics(),
         },
     }

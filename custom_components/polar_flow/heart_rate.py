@@ -11,7 +11,7 @@ from homeassistant.util import dt as dt_util
 
 from .accesslink import AccessLinkUser, ContinuousHeartRate, EventType
 from .const import EVENT_CONTINUOUS_HEART_RATE
-from .kind import DataKind, PolarFlowSensorEntityDescription, PublishRule
+from .kind import DataKind, HistoryListing, PolarFlowSensorEntityDescription, PublishRule
 from .summary import DatedSummary
 
 BPM = "bpm"
@@ -57,6 +57,12 @@ async def _list_recent(user: AccessLinkUser) -> list[HeartRateSummary]:
     """List yesterday's and today's continuous heart rate, today being Home Assistant's."""
     today = dt_util.now().date()
     days = await user.list_continuous_heart_rate(today - timedelta(days=1), today)
+    return [HeartRateSummary.from_heart_rate(day) for day in days]
+
+
+async def _list_history(user: AccessLinkUser, first: date, last: date) -> list[HeartRateSummary]:
+    """List the continuous heart rate of the dates first to last."""
+    days = await user.list_continuous_heart_rate(first, last)
     return [HeartRateSummary.from_heart_rate(day) for day in days]
 
 
@@ -107,4 +113,8 @@ CONTINUOUS_HEART_RATE = DataKind[HeartRateSummary](
     ),
     event_type=lambda _summary: "heart_rate",
     sensors=SENSORS,
+    # The recent listing shows two days; AccessLink keeps about 28.
+    list_history=HistoryListing(
+        fetch=_list_history, reach=timedelta(days=28), span=timedelta(days=28)
+    ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
@@ -22,10 +22,22 @@ SAVE_DELAY = 10
 type HistoryListener = Callable[[DataKind[Any], list[Summary], list[Summary]], None]
 
 
+class Coverage(TypedDict, total=False):
+    """How far back a kind's history is complete, as the backfill keeps track of it."""
+
+    # When the kind's deep listing last finished.
+    backfilled_at: float
+    # The ISO date from which a deep listing is still due.
+    missing_from: str
+    # When AccessLink last listed the kind's recent items.
+    listed_at: float
+
+
 class StoredHistory(TypedDict):
     """What is persisted per account: each kind's items by their history key."""
 
     kinds: dict[str, dict[str, dict[str, Any]]]
+    coverage: NotRequired[dict[str, Coverage]]
 
 
 class History:
@@ -39,11 +51,20 @@ class History:
         self._kinds = kinds
         self._items: dict[str, dict[str, Summary]] = {key: {} for key in kinds}
         self._listeners: list[HistoryListener] = []
+        self._coverage: dict[str, Coverage] = {}
 
     async def async_load(self) -> None:
         """Restore the stored history; unreadable items are left out."""
-        stored = await self._store.async_load()
-        kinds = stored.get("kinds") if isinstance(stored, dict) else None
+        # Read as any JSON: a hand-edited or damaged file must not stop the account.
+        stored: Any = await self._store.async_load()
+        if not isinstance(stored, dict):
+            return
+        coverage = stored.get("coverage")
+        if isinstance(coverage, dict):
+            self._coverage = {
+                key: _coverage(value) for key, value in coverage.items() if key in self._kinds
+            }
+        kinds = stored.get("kinds")
         if not isinstance(kinds, dict):
             return
         for key, kind in self._kinds.items():
@@ -95,6 +116,17 @@ class History:
         """Return how many items each kind has in the history."""
         return {key: len(items) for key, items in self._items.items()}
 
+    def coverage(self, kind_key: str) -> Coverage:
+        """Return how far back a kind's history is complete."""
+        return Coverage(**self._coverage.get(kind_key, {}))
+
+    @callback
+    def async_set_coverage(self, kind_key: str, coverage: Coverage) -> None:
+        """Record how far back a kind's history is complete."""
+        if self._coverage.get(kind_key) != coverage:
+            self._coverage[kind_key] = Coverage(**coverage)
+            self._save()
+
     @callback
     def async_forget_old(self) -> None:
         """Forget items older than the retention; an item of unknown time stays."""
@@ -129,8 +161,22 @@ class History:
                 key: {history: item.as_dict() for history, item in items.items()}
                 for key, items in self._items.items()
                 if items
-            }
+            },
+            coverage={key: Coverage(**value) for key, value in self._coverage.items() if value},
         )
+
+
+def _coverage(stored: Any) -> Coverage:
+    """Return the readable part of a kind's stored coverage."""
+    coverage = Coverage()
+    if not isinstance(stored, dict):
+        return coverage
+    for name in ("backfilled_at", "listed_at"):
+        if isinstance(value := stored.get(name), int | float):
+            coverage[name] = float(value)
+    if isinstance(missing := stored.get("missing_from"), str):
+        coverage["missing_from"] = missing
+    return coverage
 
 
 def history_key(kind: DataKind[Any], item: Summary) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 import hashlib
 import json
@@ -76,6 +76,18 @@ class FollowUp[S: Summary]:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class HistoryListing[S: Summary]:
+    """How AccessLink lists a kind further back than its recent listing, a range per request."""
+
+    # The items of the dates first to last, both included.
+    fetch: Callable[[AccessLinkUser, date, date], Awaitable[Sequence[S]]]
+    # How many days back, today included, AccessLink serves the kind.
+    reach: timedelta
+    # The most days one request may ask for.
+    span: timedelta
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DataKind[S: Summary]:
     """A kind of Polar data, declared once; the account's pipeline does the rest."""
 
@@ -103,6 +115,9 @@ class DataKind[S: Summary]:
     # The key the account's history keeps an item under, when not its own key: a kind whose
     # one item is its current state keeps each version under the day it changed.
     history_key: Callable[[S], str] | None = None
+    # Listing further back than list_recent, once for the account's history: None when
+    # AccessLink serves no more than the recent listing shows.
+    list_history: HistoryListing[S] | None = None
 
 
 def content_hash(summary: Summary) -> str:

@@ -351,3 +351,31 @@ async def test_user_calls_carry_a_fresh_token(
     assert (await user.get_continuous_heart_rate(DAY)).date == DAY
     assert asked == ["token"] * 4
     assert all(request.headers["Authorization"] == BEARER for request in server.requests)
+
+
+def test_spec_lists_activities_by_range(spec: dict[str, Any]) -> None:
+    """Polar's activity list takes from/to, at most 28 days apart and 365 days back."""
+    listing = spec["paths"]["/v3/users/activities"]["get"]
+    assert {parameter["name"] for parameter in listing["parameters"]} >= {"from", "to"}
+    assert "maximum range between from and to is 28 days" in listing["description"]
+    assert "365 days" in listing["description"]
+
+
+async def test_list_activities_between(server: FakeAccessLink, client: AccessLinkClient) -> None:
+    server.reply("GET", "/v3/users/activities", json_body=fixture("activities.json"))
+    found = await client.list_activities_between(TOKEN, dt.date(2026, 10, 31), DAY)
+    assert [item.date for item in found] == [dt.date(2026, 11, 26), DAY]
+    _assert_get(server, "/v3/users/activities", {"from": "2026-10-31", "to": "2026-11-27"})
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(dt.date(2026, 10, 29), DAY), (DAY, dt.date(2026, 11, 26))],
+    ids=["longer than 28 days", "backwards"],
+)
+async def test_list_activities_between_refuses_a_range_before_asking(
+    server: FakeAccessLink, client: AccessLinkClient, first: dt.date, last: dt.date
+) -> None:
+    with pytest.raises(ValueError, match="28 days"):
+        await client.list_activities_between(TOKEN, first, last)
+    assert server.requests == []

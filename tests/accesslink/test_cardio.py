@@ -154,3 +154,29 @@ async def test_user_asks_a_token_before_each_call(
     assert len(await user.get_cardio_load(DAY)) == 1
     authorizations = [request.headers["Authorization"] for request in server.requests]
     assert authorizations == ["Bearer token-1", "Bearer token-2"]
+
+
+def test_spec_serves_six_months_by_days(spec: dict[str, Any]) -> None:
+    """The period of days counts back from today, up to 180 days, as a list of cardio loads."""
+    period = spec["paths"][f"{PATH}/period/days/{{days}}"]["get"]
+    (days,) = period["parameters"]
+    assert (days["schema"]["minimum"], days["schema"]["maximum"]) == (1, 180)
+    answer = period["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/cardio-load-schema"}
+
+
+async def test_list_cardio_load_days(server: FakeAccessLink, client: AccessLinkClient) -> None:
+    server.reply("GET", f"{PATH}/period/days/180", json_body=fixture("cardio_loads.json"))
+    loads = await client.list_cardio_load_days(TOKEN, 180)
+    assert [load.date for load in loads] == [dt.date(2026, 11, 26), DAY]
+    assert (server.last.method, server.last.path) == ("GET", f"{PATH}/period/days/180")
+    assert server.last.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize("days", [0, 181])
+async def test_list_cardio_load_days_refuses_a_period_before_asking(
+    server: FakeAccessLink, client: AccessLinkClient, days: int
+) -> None:
+    with pytest.raises(ValueError, match="180 days"):
+        await client.list_cardio_load_days(TOKEN, days)
+    assert server.requests == []

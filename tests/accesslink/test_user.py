@@ -66,6 +66,8 @@ def _program(server: FakeAccessLink) -> None:
     server.reply(
         "GET", "/v3/users/nightly-recharge/2026-11-27", json_body=fixture("nightly_recharge.json")
     )
+    server.reply("GET", "/v3/users/activities", json_body=fixture("activities.json"))
+    server.reply("GET", "/v3/users/cardio-load/period/days/30", json_body=[])
     server.reply("DELETE", f"/v3/users/{USER_ID}", 204)
 
 
@@ -85,6 +87,18 @@ CALLS: list[tuple[str, Callable[[AccessLinkUser], Awaitable[Any]], str, str]] = 
         lambda user: user.get_nightly_recharge(DAY),
         "GET",
         "/v3/users/nightly-recharge/2026-11-27",
+    ),
+    (
+        "list_activities_between",
+        lambda user: user.list_activities_between(DAY - dt.timedelta(days=27), DAY),
+        "GET",
+        "/v3/users/activities",
+    ),
+    (
+        "list_cardio_load_days",
+        lambda user: user.list_cardio_load_days(30),
+        "GET",
+        "/v3/users/cardio-load/period/days/30",
     ),
     ("delete", lambda user: user.delete(), "DELETE", f"/v3/users/{USER_ID}"),
 ]

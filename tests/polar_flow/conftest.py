@@ -61,6 +61,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 NIGHT = "2026-11-29"
 # Cardio load by date, served from the cardio_loads fixture: each exercise asks for its day's.
 CARDIO_LOAD_BY_DATE = re.compile(rf"^{re.escape(API)}/v3/users/cardio-load/[0-9-]{{10}}$")
+CARDIO_LOAD_PERIOD = re.compile(rf"^{re.escape(API)}/v3/users/cardio-load/period/days/[0-9]+$")
 NOT_FOUND = {"status": 404, "errorType": "NotFound", "message": "not found"}
 
 PING_FAILED = {
@@ -436,6 +437,8 @@ async def polar_api(
 
     aioclient_mock.get(f"{API}/v3/users/cardio-load", side_effect=list_cardio_loads)
     aioclient_mock.get(CARDIO_LOAD_BY_DATE, side_effect=get_cardio_load)
+    # The backfill's deep listing: the same days, whatever the period asked for.
+    aioclient_mock.get(CARDIO_LOAD_PERIOD, side_effect=list_cardio_loads)
 
     def biosensing(items: list[dict[str, Any]]) -> Any:
         async def list_items(method: str, url: URL, data: Any) -> Any:

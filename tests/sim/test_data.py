@@ -12,6 +12,7 @@ import pytest
 from accesslink_sim.data import parse_iso_duration
 from accesslink_sim.exports import fit_crc
 
+from .openapi import validate
 from .util import Sim, World
 
 
@@ -247,3 +248,25 @@ async def test_workouts_follow_each_other(sim: Sim) -> None:
     start, end = _span(made["exercise"])
     assert abs(end - datetime.fromisoformat(made["exercise"]["upload_time"])) < timedelta(seconds=1)
     assert start > spans[-1][1]
+
+
+async def test_history_serves_a_year_by_ranges_and_periods(sim: Sim) -> None:
+    """A year synced after registration: activity by 28-day ranges, heart rate, cardio periods."""
+    world = await sim.world()
+    recorded = await sim.ctl("POST", f"/_sim/users/{world.user_id}/history", {"days": 363})
+    assert recorded == {"days": 363, "recorded": {"activity": 363, "chr": 363}}
+    today = datetime.fromisoformat((await sim.ctl("GET", "/_sim/clock"))["now"]).date()
+    first, last = today - timedelta(days=363), today - timedelta(days=336)
+    year_ago = await _get(sim, world, f"/v3/users/activities?from={first}&to={last}")
+    validate(year_ago, "array-of-activity-summary-with-all-samples")
+    assert len(year_ago) == 28
+    assert len(await _get(sim, world, "/v3/users/activities")) == 28
+    first = today - timedelta(days=27)
+    heart = await _get(sim, world, f"/v3/users/continuous-heart-rate?from={first}&to={today}")
+    assert len(heart["heart_rates"]) == 27
+    validate(heart["heart_rates"][0], "continuous-heartrate")
+    loads = await _get(sim, world, "/v3/users/cardio-load/period/days/180")
+    validate(loads, "cardio-load-schema")
+    assert len(loads) == 180
+    await _get(sim, world, f"/v3/users/activities?from={today - timedelta(days=366)}", 400)
+    await sim.ctl("POST", f"/_sim/users/{world.user_id}/history", {"days": 366}, status=400)

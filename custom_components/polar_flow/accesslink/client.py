@@ -64,6 +64,9 @@ _CHUNK = 64 * 1024
 _NO_SEGMENTS = frozenset({"", ".", ".."})
 # A hashed exercise id as a notice may carry it: one plain path segment, nothing to decode.
 _EXERCISE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# The longest activity range and cardio load period AccessLink serves in one answer.
+MAX_ACTIVITY_RANGE = dt.timedelta(days=28)
+MAX_CARDIO_LOAD_DAYS = 180
 
 
 def generate_member_id() -> str:
@@ -385,6 +388,13 @@ class AccessLinkClient:
         url = self._endpoint("users", "cardio-load", _iso_day(day))
         return _cardio_loads(await self._call("GET", url, _bearer(token)))
 
+    async def list_cardio_load_days(self, token: str, days: int) -> list[CardioLoad]:
+        """Return the cardio loads of the last days (1 to 180) counted back from today."""
+        if not 1 <= days <= MAX_CARDIO_LOAD_DAYS:
+            raise ValueError("a cardio load period spans 1 to 180 days")
+        url = self._endpoint("users", "cardio-load", "period", "days", str(days))
+        return _cardio_loads(await self._call("GET", url, _bearer(token)))
+
     # Elixir biosensing, only from devices with the sensors (Bearer token of the user)
 
     async def list_spo2(
@@ -444,17 +454,22 @@ class AccessLinkClient:
     async def list_activities(self, token: str) -> list[DailyActivity]:
         """Return the daily activities of the last 28 days; days without a date are skipped."""
         payload = await self._call("GET", self._endpoint("users", "activities"), _bearer(token))
-        if payload is None:
-            return []
-        if not isinstance(payload, list):
-            raise AccessLinkResponseError("the activity list is not a JSON array")
-        activities: list[DailyActivity] = []
-        for item in payload:
-            try:
-                activities.append(DailyActivity.from_dict(item))
-            except ValueError as err:
-                _LOGGER.debug("Skipping an unusable day of the activity list: %s", err)
-        return activities
+        return _activities(payload)
+
+    async def list_activities_between(
+        self, token: str, first: dt.date, last: dt.date
+    ) -> list[DailyActivity]:
+        """Return the daily activities of the dates first to last (at most 28 days apart).
+
+        AccessLink serves no date older than 365 days; a range it refuses is never sent.
+        """
+        first, last = _as_date(first), _as_date(last)
+        if not dt.timedelta(0) <= last - first <= MAX_ACTIVITY_RANGE:
+            raise ValueError("an activity range spans 0 to 28 days")
+        url = self._endpoint("users", "activities").with_query(
+            {"from": first.isoformat(), "to": last.isoformat()}
+        )
+        return _activities(await self._call("GET", url, _bearer(token)))
 
     async def get_activity(self, token: str, day: dt.date) -> DailyActivity:
         """Return the daily activity of day (none yet: 204, raised as not found)."""
@@ -589,6 +604,21 @@ def _found(payload: Any) -> Any:
     if payload is None:
         raise AccessLinkNotFoundError(204, message="no content")
     return payload
+
+
+def _activities(payload: Any) -> list[DailyActivity]:
+    """Parse an activity array, skipping the days a model refuses; no content is no days."""
+    if payload is None:
+        return []
+    if not isinstance(payload, list):
+        raise AccessLinkResponseError("the activity list is not a JSON array")
+    activities: list[DailyActivity] = []
+    for item in payload:
+        try:
+            activities.append(DailyActivity.from_dict(item))
+        except ValueError as err:
+            _LOGGER.debug("Skipping an unusable day of the activity list: %s", err)
+    return activities
 
 
 def _cardio_loads(payload: Any) -> list[CardioLoad]:

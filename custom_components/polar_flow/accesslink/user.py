@@ -104,6 +104,10 @@ class AccessLinkUser:
         """Return the cardio loads of the last 28 days."""
         return await self._client.list_cardio_load(await self._access_token())
 
+    async def list_cardio_load_days(self, days: int) -> list[CardioLoad]:
+        """Return the cardio loads of the last days (1 to 180), today included."""
+        return await self._client.list_cardio_load_days(await self._access_token(), days)
+
     async def get_cardio_load(self, day: dt.date) -> list[CardioLoad]:
         """Return the cardio load of day, as the list AccessLink answers with."""
         return await self._client.get_cardio_load(await self._access_token(), day)
@@ -129,6 +133,10 @@ class AccessLinkUser:
     async def list_activities(self) -> list[DailyActivity]:
         """Return the daily activities of the last 28 days."""
         return await self._client.list_activities(await self._access_token())
+
+    async def list_activities_between(self, first: dt.date, last: dt.date) -> list[DailyActivity]:
+        """Return the daily activities of the dates first to last (at most 28 days apart)."""
+        return await self._client.list_activities_between(await self._access_token(), first, last)
 
     async def get_activity(self, day: dt.date) -> DailyActivity:
         """Return the daily activity of day."""

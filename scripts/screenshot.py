@@ -1,10 +1,12 @@
-"""Take a headless-Chromium screenshot of the Polar Flow device page after a simulated workout.
+"""Take headless-Chromium screenshots of Polar Flow: device page, example dashboard, calendar.
 
 Started by `scripts/screenshot` (see docs/development.md). It runs its own throw-away stack on
 free loopback ports (the simulator and `hass` in a temporary directory), so a running
-`scripts/develop` is left alone: onboarding, the Polar sign-in of Alice through the config-flow
-REST API and the consent page, two workouts, then Chromium (driven over the DevTools protocol)
-opens the device page logged in with the dev user's tokens and saves a PNG.
+`scripts/develop` is left alone: four weeks of Alice's days recorded at the simulator, onboarding,
+her Polar sign-in through the config-flow REST API and the consent page (which lists those weeks
+into the history and the statistics), today's night and activity, two workouts, the example
+dashboard docs/dashboard.yaml created; then Chromium (driven over the DevTools protocol) opens
+each page logged in with the dev user's tokens and saves a PNG.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+from collections.abc import Awaitable, Callable, Iterator
 import contextlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time as day_time, timedelta
 import json
 from pathlib import Path
 import shutil
@@ -22,11 +27,13 @@ import time
 from typing import Any
 
 import aiohttp
+import yaml
 
 from scripts.harness import (
     DOMAIN,
     REPO,
     HarnessError,
+    HassWebSocket,
     HomeAssistantApi,
     ManagedProcess,
     SimControl,
@@ -48,10 +55,42 @@ from scripts.harness import (
     write_partial_onboarding,
 )
 
-OUTPUT = REPO / "docs" / "images" / "device-page.png"
+IMAGES = REPO / "docs" / "images"
+DASHBOARD = REPO / "docs" / "dashboard.yaml"
+DASHBOARD_URL = "polar-flow"
 CLIENT_ID, CLIENT_SECRET = "polar-flow-dev", "polar-flow-dev-secret"
 ALICE = 10000001
-READY_TEXT = "Last exercise duration"
+# Days recorded before the sign-in, each that evening (UTC): AccessLink lists 28 days back.
+PAST_DAYS = 28
+EVENING = day_time(19, 30)
+# Cards that show instead of one that cannot: their presence fails the screenshot.
+ERROR_CARDS = ("hui-error-card", "hui-warning")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One screenshot: where it goes, the text that shows it is ready, its size, what it keeps.
+
+    storage: the frontend's local storage items the page starts with, besides the tokens.
+    """
+
+    file: str
+    ready_text: str
+    size: tuple[int, int]
+    storage: tuple[tuple[str, Any], ...] = ()
+
+
+PAGES = {
+    "device": Page("device-page.png", "Last exercise duration", (1280, 900)),
+    "dashboard": Page("dashboard.png", "Last 30 days", (1400, 1000)),
+    # The calendar panel with the training calendar only (it keeps which ones are hidden).
+    "calendar": Page(
+        "training-calendar.png", "Running ·", (1600, 900),
+        (("deSelectedCalendars", ["calendar.alice_runner_sleep"]),),
+    ),
+}  # fmt: skip
+# The time zone of the browser too: the frontend shows times in it by default.
+TIME_ZONE = "Europe/Helsinki"
 CHROMIUM_FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -71,6 +110,20 @@ DEEP_TEXT_JS = """
   };
   walk(document);
   return seen.length > 0;
+}
+"""
+# The tag names found inside any shadow root.
+DEEP_TAGS_JS = """
+(tags) => {
+  const seen = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (tags.includes(el.localName)) seen.push(el.localName + ': ' + el.innerText);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  return seen;
 }
 """
 
@@ -105,11 +158,16 @@ class DevTools:
 async def prepare(
     session: aiohttp.ClientSession, hass: ManagedProcess, hass_url: str, sim_url: str
 ) -> tuple[Tokens, str]:
-    """Onboard, sign Alice in, finish two workouts; return the dev tokens and Alice's device."""
+    """Record past days, onboard, sign Alice in, add today, two workouts and the dashboard.
+
+    Return the dev tokens and Alice's device.
+    """
     sim = SimControl(session, sim_url)
     await sim.ensure_client(CLIENT_ID, CLIENT_SECRET, [f"{hass_url}/auth/external/callback"],
                             "Home Assistant")  # fmt: skip
     await sim.ensure_user(ALICE, "Alice", "Runner")
+    today = await sim.today()
+    await record_past_days(sim, [today - timedelta(days=PAST_DAYS - i) for i in range(PAST_DAYS)])
     await wait_http(session, f"{hass_url}/api/onboarding", hass, 120)
     tokens = await onboard_owner(session, hass_url, "Developer", "dev", "dev")
     api = HomeAssistantApi(session, hass_url, tokens.access_token)
@@ -121,14 +179,82 @@ async def prepare(
         raise HarnessError(f"sign-in did not create an entry: {done.result}")
     await wait_until(lambda: _webhook(sim), "the webhook at the simulator", 30)
     async with await api.websocket() as ws:
+        recharged = await ws.subscribe_events("polar_flow_nightly_recharge")
+        active = await ws.subscribe_events("polar_flow_activity")
+        await sim.night(ALICE, today.isoformat())
+        await sim.call("POST", f"/users/{ALICE}/activity", {"date": today.isoformat()})
+        await asyncio.wait_for(recharged.get(), 30)
+        await asyncio.wait_for(active.get(), 30)
         events = await ws.subscribe_events("polar_flow_exercise")
         await sim.workout(ALICE, sport="CYCLING", duration=5400, distance=38200)
         await asyncio.wait_for(events.get(), 30)
         await sim.workout(ALICE, sport="RUNNING", duration=2838, distance=8420)
         await asyncio.wait_for(events.get(), 30)
         devices = await ws.command("config/device_registry/list")
+        await create_dashboard(api, ws)
     device = next(d for d in devices if [DOMAIN, str(ALICE)] in d["identifiers"])
     return await login(session, hass_url, "dev", "dev"), str(device["id"])
+
+
+async def record_past_days(sim: SimControl, days: list[date]) -> None:
+    """Record a whole day for each date, that evening, Alice registered to the client before.
+
+    AccessLink shows a client only data recorded after the user registered to it; nothing is
+    pushed, as no webhook exists yet. The simulator's clock is back at real time afterwards.
+    """
+    await set_clock(sim, datetime.combine(days[0], day_time(0, 0), UTC))
+    await sim.call("POST", f"/users/{ALICE}/register", {"client_id": CLIENT_ID})
+    try:
+        for day in days:
+            await set_clock(sim, datetime.combine(day, EVENING, UTC))
+            await sim.simulated_day(ALICE, day.isoformat())
+    finally:
+        offset = (await sim.call("GET", "/clock"))["offset"]
+        await sim.call("POST", "/clock", {"advance": -offset})
+
+
+async def set_clock(sim: SimControl, when: datetime) -> None:
+    """Move the simulator's clock to a moment."""
+    await sim.call("POST", "/clock", {"set": when.isoformat()})
+
+
+async def create_dashboard(api: HomeAssistantApi, ws: HassWebSocket) -> None:
+    """Create the example dashboard, after checking that each id it shows exists."""
+    config = yaml.safe_load(DASHBOARD.read_text(encoding="utf-8"))
+    ids = set(_ids(config))
+
+    async def missing() -> list[str]:
+        states = {state["entity_id"] for state in await api.get("/api/states")}
+        statistics = await ws.command("recorder/list_statistic_ids")
+        return sorted(ids - states - {item["statistic_id"] for item in statistics})
+
+    # The statistics are written in the background after the sign-in.
+    with contextlib.suppress(HarnessError):
+        await wait_until(lambda: _none(missing), "the dashboard's entities and statistics", 30)
+    if lacking := await missing():
+        raise HarnessError(f"{DASHBOARD.name} shows what a fresh setup lacks: {lacking}")
+    await ws.command("lovelace/dashboards/create", url_path=DASHBOARD_URL,
+                     title=config["title"], icon="mdi:run")  # fmt: skip
+    await ws.command("lovelace/config/save", url_path=DASHBOARD_URL, config=config)
+
+
+async def _none(probe: Callable[[], Awaitable[list[str]]]) -> bool:
+    """Return whether the probe finds nothing."""
+    return not await probe()
+
+
+def _ids(node: Any) -> Iterator[str]:
+    """Yield the entity and statistic ids a dashboard configuration names."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("entity", "entities") and isinstance(value, str):
+                yield value
+            elif key == "entities" and isinstance(value, list):
+                yield from (item for item in value if isinstance(item, str))
+            yield from _ids(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _ids(item)
 
 
 async def _webhook(sim: SimControl) -> Any:
@@ -144,14 +270,19 @@ async def capture(
     tokens: Tokens,
     hass_url: str,
     profile: Path,
+    page: Page,
     size: tuple[int, int],
 ) -> bytes:
-    """Open url in headless Chromium, logged in with tokens; return a PNG of the page."""
+    """Open url in headless Chromium, logged in with tokens; return a PNG of the page.
+
+    The page is taken once it shows ready_text; an error card on it fails the screenshot.
+    """
     port = free_port()
     argv = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
             f"--remote-debugging-port={port}", f"--window-size={size[0]},{size[1]}",
             "about:blank"]  # fmt: skip
-    browser = ManagedProcess.start("chromium", argv, log_path=profile.parent / "chromium.log")
+    browser = ManagedProcess.start("chromium", argv, log_path=profile.parent / "chromium.log",
+                                   env={"TZ": TIME_ZONE})  # fmt: skip
     try:
         targets = await wait_until(
             lambda: _page_targets(session, port), "Chromium's DevTools endpoint", 30
@@ -161,21 +292,28 @@ async def capture(
             await tools.send("Page.enable")
             await tools.send("Emulation.setDeviceMetricsOverride", width=size[0],
                              height=size[1], deviceScaleFactor=1, mobile=False)  # fmt: skip
-            stored = json.dumps(tokens.frontend_storage(hass_url))
+            stored = {"hassTokens": tokens.frontend_storage(hass_url), **dict(page.storage)}
             await tools.send(
                 "Page.addScriptToEvaluateOnNewDocument",
-                source=f"localStorage.setItem('hassTokens', {json.dumps(stored)});",
+                source="".join(
+                    f"localStorage.setItem({json.dumps(key)}, {json.dumps(json.dumps(value))});"
+                    for key, value in stored.items()
+                ),
             )
             await tools.send("Page.navigate", url=url)
             deadline = time.monotonic() + 60
-            while not await tools.evaluate(f"({DEEP_TEXT_JS})({json.dumps(READY_TEXT)})"):
+            while not await tools.evaluate(f"({DEEP_TEXT_JS})({json.dumps(page.ready_text)})"):
                 if time.monotonic() > deadline:
                     shot = await tools.send("Page.captureScreenshot", format="png")
                     (profile.parent / "timeout.png").write_bytes(base64.b64decode(shot["data"]))
-                    raise HarnessError(f"the device page never showed {READY_TEXT!r}")
+                    raise HarnessError(f"{url} never showed {page.ready_text!r}")
                 await asyncio.sleep(0.5)
-            await asyncio.sleep(2)  # let cards and icons settle
+            await asyncio.sleep(3)  # let cards, charts and icons settle
             shot = await tools.send("Page.captureScreenshot", format="png")
+            errors = await tools.evaluate(f"({DEEP_TAGS_JS})({json.dumps(ERROR_CARDS)})")
+            if errors:
+                (profile.parent / "errors.png").write_bytes(base64.b64decode(shot["data"]))
+                raise HarnessError(f"{url} shows error cards: {errors}")
             return base64.b64decode(shot["data"])
     finally:
         browser.stop(timeout=10)
@@ -190,14 +328,26 @@ async def _page_targets(session: aiohttp.ClientSession, port: int) -> list[dict[
     return []
 
 
-def main() -> int:
-    """Run the stack, take the screenshot, clean up."""
+def _parser() -> argparse.ArgumentParser:
+    """Return the command line's parser."""
     parser = argparse.ArgumentParser(prog="scripts/screenshot", description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=OUTPUT)
-    parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=900)
+    parser.add_argument("--page", choices=[*PAGES, "all"], default="all",
+                        help="the page to take (default: all, into docs/images)")  # fmt: skip
+    parser.add_argument("--output", type=Path, help="the PNG of a single --page")
+    parser.add_argument("--width", type=int, help="window width (default: the page's)")
+    parser.add_argument("--height", type=int, help="window height (default: the page's)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    return parser
+
+
+def main() -> int:
+    """Run the stack, take the screenshots, clean up."""
+    parser = _parser()
     args = parser.parse_args()
+    names = list(PAGES) if args.page == "all" else [args.page]
+    if args.output is not None and len(names) > 1:
+        parser.error("--output needs a single --page")
+    outputs = {name: args.output or IMAGES / PAGES[name].file for name in names}
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         print("screenshot: Chromium is missing (Debian: apt-get install -y chromium)")
@@ -212,7 +362,7 @@ def main() -> int:
         config = root / "config"
         config.mkdir()
         (config / "configuration.yaml").write_text(
-            e2e_configuration(port, name="Home", time_zone="Europe/Helsinki")
+            e2e_configuration(port, name="Home", time_zone=TIME_ZONE)
         )
         link_integration(config)
         write_partial_onboarding(config)
@@ -221,17 +371,27 @@ def main() -> int:
         processes.append(hass)
         print(f"screenshot: Home Assistant on {hass_url}, simulator on {sim_url}, in {root}")
 
-        async def go() -> bytes:
+        async def go() -> dict[str, bytes]:
             async with aiohttp.ClientSession() as session:
                 tokens, device_id = await prepare(session, hass, hass_url, sim_url)
-                page = f"{hass_url}/config/devices/device/{device_id}"
-                print(f"screenshot: opening {page}")
-                return await capture(
-                    session, chromium, page, tokens=tokens, hass_url=hass_url,
-                    profile=root / "chromium-profile", size=(args.width, args.height),
-                )  # fmt: skip
+                paths = {
+                    "device": f"/config/devices/device/{device_id}",
+                    "dashboard": f"/{DASHBOARD_URL}/0",
+                    "calendar": "/calendar",
+                }
+                shots: dict[str, bytes] = {}
+                for name in names:
+                    page = PAGES[name]
+                    url = f"{hass_url}{paths[name]}"
+                    print(f"screenshot: opening {url}")
+                    size = (args.width or page.size[0], args.height or page.size[1])
+                    shots[name] = await capture(
+                        session, chromium, url, tokens=tokens, hass_url=hass_url,
+                        profile=root / f"chromium-{name}", page=page, size=size,
+                    )  # fmt: skip
+                return shots
 
-        png = asyncio.run(go())
+        shots = asyncio.run(go())
     except (HarnessError, aiohttp.ClientError, TimeoutError) as err:
         print(f"screenshot: failed: {err}\nlogs in {root}")
         args.keep = True
@@ -241,9 +401,10 @@ def main() -> int:
             proc.stop(timeout=30)
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(png)
-    print(f"screenshot: saved {args.output} ({len(png)} bytes)")
+    for name, png in shots.items():
+        outputs[name].parent.mkdir(parents=True, exist_ok=True)
+        outputs[name].write_bytes(png)
+        print(f"screenshot: saved {outputs[name]} ({len(png)} bytes)")
     return 0
 
 

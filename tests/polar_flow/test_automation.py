@@ -141,7 +141,11 @@ async def test_late_older_exercise_keeps_the_newest_on_the_sensors(
 
 RECHARGE_EVENT = "event.alice_runner_nightly_recharge"
 RECHARGE_STATUS = "sensor.alice_runner_nightly_recharge_status"
-README = Path(__file__).parents[2] / "README.md"
+# The examples users copy: the README's, and the rest in docs/automations.md.
+EXAMPLES = (
+    Path(__file__).parents[2] / "README.md",
+    Path(__file__).parents[2] / "docs" / "automations.md",
+)
 SOFTER_LIGHTS = "automation.after_a_poor_night_start_the_day_with_softer_lights"
 SOFTER_LIGHTS_TITLE = "# After a poor night, start the day with softer lights"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -169,7 +173,8 @@ def readme_automation(title: str) -> dict[str, Any]:
 
     The editor turns the pasted YAML into JSON and POSTs it with its alias, description and mode.
     """
-    block = README.read_text().split(f"```yaml\n{title}\n", 1)[1].split("```", 1)[0]
+    (text,) = [text for path in EXAMPLES if f"```yaml\n{title}\n" in (text := path.read_text())]
+    block = text.split(f"```yaml\n{title}\n", 1)[1].split("```", 1)[0]
     example: dict[str, Any] = parse_yaml(block)
     return {"alias": title.lstrip("# "), "description": "", **example, "mode": "single"}
 
@@ -414,3 +419,37 @@ async def test_readme_step_goal_automation_saved_by_the_ui(
     await hass.services.async_call("automation", "reload", blocking=True)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert len(notified) == 2
+
+
+EVENT_ENTITY_TITLE = "# With the event entity (recommended)"
+BUS_EVENT_TITLE = "# With the bus event"
+
+
+async def test_docs_exercise_automations_saved_by_the_ui(
+    hass: HomeAssistant,
+    automation_editor: Path,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    http_client: Any,
+    hass_access_token: str,
+    post_webhook: PostWebhook,
+) -> None:
+    """The sauna starts and the message comes after a run; a ride runs neither."""
+    sauna = async_mock_service(hass, "switch", "turn_on")
+    messages = async_mock_service(hass, "notify", "mobile_app_phone")
+    await save_readme_automation(hass, http_client, hass_access_token, "sauna", EVENT_ENTITY_TITLE)
+    await save_readme_automation(hass, http_client, hass_access_token, "nice", BUS_EVENT_TITLE)
+
+    for exercise_id, sport, runs in (("EX7", "CYCLING", 0), ("EX8", "RUNNING", 1)):
+        replace_route(
+            polar_api,
+            "get",
+            f"{API}/v3/exercises/{exercise_id}",
+            json=exercise_json(exercise_id, sport=sport, distance=8420.0, duration="PT47M18S"),
+        )
+        assert (await post_webhook(notice_json(exercise_id))).status == 200
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert [call.data for call in sauna] == runs * [{"entity_id": ["switch.sauna"]}], sport
+        assert [call.data for call in messages] == runs * [
+            {"message": "Nice run: 8.4 km in 47 min."}
+        ], sport

@@ -45,7 +45,11 @@ from .conftest import (
 TRAINING = "calendar.alice_runner_training"
 SLEEP = "calendar.alice_runner_sleep"
 RAN = "test_calendar_automation_ran"
-README = Path(__file__).parents[2] / "README.md"
+# The examples users copy: the README's, and the rest in docs/automations.md.
+EXAMPLES = (
+    Path(__file__).parents[2] / "README.md",
+    Path(__file__).parents[2] / "docs" / "automations.md",
+)
 RECOVERY_TITLE = "# An hour after a training ends, a recovery reminder"
 # Tonight's predicted window of fixtures/circadian_bedtime.json, and the moment before it.
 WINDOW_START = "2026-11-29T21:10:00+00:00"
@@ -485,7 +489,8 @@ async def test_an_hour_after_a_pushed_training_ends(
 
 def readme_example(title: str) -> dict[str, Any]:
     """Return a README example as the automation editor saves it after "Edit in YAML"."""
-    block = README.read_text().split(f"```yaml\n{title}\n", 1)[1].split("```", 1)[0]
+    (text,) = [text for path in EXAMPLES if f"```yaml\n{title}\n" in (text := path.read_text())]
+    block = text.split(f"```yaml\n{title}\n", 1)[1].split("```", 1)[0]
     example: dict[str, Any] = parse_yaml(block)
     return {"id": "readme", "alias": title.lstrip("# "), "description": "", **example}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Generator
-from datetime import timedelta
+from datetime import datetime, timedelta
 import hashlib
 import hmac
 import json
@@ -14,6 +14,7 @@ import time
 from typing import Any
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -145,6 +146,33 @@ def sleepwise_notice_json(
     }
 
 
+def activity_notice_json(day: str = NIGHT) -> dict[str, Any]:
+    """Return an ACTIVITY_SUMMARY notice as Polar pushes it."""
+    return {
+        "event": "ACTIVITY_SUMMARY",
+        "user_id": USER_ID,
+        "date": day,
+        "timestamp": f"{day}T18:10:00.000Z",
+        "url": f"{API}/v3/users/activities/{day}",
+    }
+
+
+def bedtime_notice_json(day: str = NIGHT) -> dict[str, Any]:
+    """Return a SLEEP_WISE_CIRCADIAN_BEDTIME notice of one date."""
+    return sleepwise_notice_json("SLEEP_WISE_CIRCADIAN_BEDTIME", day, day)
+
+
+def bedtime_period(start: str, end: str) -> dict[str, Any]:
+    """Return tonight's circadian bedtime period of fixtures/ with another sleep window (UTC)."""
+    return {
+        **load_list("circadian_bedtime")[1],
+        "period_start_time": start,
+        "period_end_time": end,
+        "preferred_sleep_period_start_time": start,
+        "preferred_sleep_period_end_time": end,
+    }
+
+
 def sign(body: bytes, secret: str = SIGNING_SECRET) -> str:
     """Sign a body as Polar does."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -215,10 +243,29 @@ async def push(hass: HomeAssistant, post_webhook: PostWebhook, day: str = NIGHT)
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+async def push_day(hass: HomeAssistant, post_webhook: PostWebhook, day: str = NIGHT) -> None:
+    """Push an ACTIVITY_SUMMARY notice and let its work finish."""
+    assert (await post_webhook(activity_notice_json(day))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 async def move_time(hass: HomeAssistant, seconds: float) -> None:
     """Let Home Assistant's clock run on."""
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def at_utc(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: str) -> None:
+    """Let Home Assistant's clock run on to a UTC moment."""
+    freezer.move_to(moment)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def at_local(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: str) -> None:
+    """Let Home Assistant's clock run on to a moment of its local time."""
+    local = datetime.fromisoformat(moment).replace(tzinfo=dt_util.get_default_time_zone())
+    await at_utc(hass, freezer, dt_util.as_utc(local).isoformat())
 
 
 def sequence(*responses: tuple[int, Any]) -> Any:

@@ -22,6 +22,7 @@ from .conftest import (
     load_fixture,
     make_entry,
     move_time,
+    push_day,
     replace_route,
     requests_to,
 )
@@ -31,26 +32,9 @@ EVENT_ENTITY = "event.alice_runner_daily_activity"
 EARLIER = "2026-11-28"
 
 
-def activity_notice(day: str = NIGHT) -> dict[str, Any]:
-    """Return an ACTIVITY_SUMMARY notice as Polar pushes it."""
-    return {
-        "event": "ACTIVITY_SUMMARY",
-        "user_id": USER_ID,
-        "date": day,
-        "timestamp": f"{day}T18:10:00.000Z",
-        "url": f"{API}/v3/users/activities/{day}",
-    }
-
-
 def day_json(day: str = NIGHT, **changes: Any) -> dict[str, Any]:
     """Return a day of fixtures/activity.json, some values changed."""
     return load_fixture("activity", start_time=f"{day}T00:00:00", **changes)
-
-
-async def push_day(hass: HomeAssistant, post_webhook: PostWebhook, day: str = NIGHT) -> None:
-    """Push an ACTIVITY_SUMMARY notice and let its work finish."""
-    assert (await post_webhook(activity_notice(day))).status == 200
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 @pytest.fixture

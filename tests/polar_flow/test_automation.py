@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
     async_mock_service,
 )
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -24,7 +22,20 @@ from homeassistant.util.yaml import parse_yaml
 
 from custom_components.polar_flow.const import EVENT_EXERCISE
 
-from .conftest import API, USER_ID, PostWebhook, exercise_json, notice_json, replace_route
+from .conftest import (
+    API,
+    PostWebhook,
+    activity_notice_json,
+    at_local,
+    at_utc,
+    bedtime_notice_json,
+    bedtime_period,
+    exercise_json,
+    load_fixture,
+    notice_json,
+    replace_route,
+    sleep_notice_json,
+)
 
 EVENT_ENTITY = "event.alice_runner_exercise"
 SPORT_SENSOR = "sensor.alice_runner_last_exercise_sport"
@@ -148,24 +159,6 @@ EXAMPLES = (
 )
 SOFTER_LIGHTS = "automation.after_a_poor_night_start_the_day_with_softer_lights"
 SOFTER_LIGHTS_TITLE = "# After a poor night, start the day with softer lights"
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def night_json(name: str, day: str, **changes: Any) -> dict[str, Any]:
-    """Return a night's sleep or Nightly Recharge fixture for one date."""
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
-    return {**data, "date": day, **changes}
-
-
-def sleep_notice_json(day: str) -> dict[str, Any]:
-    """Return a SLEEP notice as Polar pushes it."""
-    return {
-        "event": "SLEEP",
-        "user_id": USER_ID,
-        "date": day,
-        "timestamp": f"{day}T07:10:00.000Z",
-        "url": f"{API}/v3/users/sleep/{day}",
-    }
 
 
 def readme_automation(title: str) -> dict[str, Any]:
@@ -221,10 +214,10 @@ async def test_readme_recharge_automation_saved_by_the_ui(
 
     # The first night ever (the event entity was unknown), a good one, then a very poor one.
     for day, status, runs in (("2026-11-28", 2, 1), ("2026-11-29", 5, 0), ("2026-11-30", 1, 1)):
-        polar_api.get(f"{API}/v3/users/sleep/{day}", json=night_json("sleep", day))
+        polar_api.get(f"{API}/v3/users/sleep/{day}", json=load_fixture("sleep", date=day))
         polar_api.get(
             f"{API}/v3/users/nightly-recharge/{day}",
-            json=night_json("nightly_recharge", day, nightly_recharge_status=status),
+            json=load_fixture("nightly_recharge", date=day, nightly_recharge_status=status),
         )
         lights.clear()
         assert (await post_webhook(sleep_notice_json(day))).status == 200
@@ -261,37 +254,6 @@ async def save_readme_automation(
     await hass.async_block_till_done()
 
 
-def bedtime_notice_json(day: str) -> dict[str, Any]:
-    """Return a SLEEP_WISE_CIRCADIAN_BEDTIME notice for one date."""
-    return {
-        "event": "SLEEP_WISE_CIRCADIAN_BEDTIME",
-        "user_id": USER_ID,
-        "from": day,
-        "to": day,
-        "timestamp": f"{day}T07:12:00.000Z",
-        "url": f"{API}/v3/users/sleepwise/circadian-bedtime/date?from={day}&to={day}",
-    }
-
-
-def bedtime_period(start: str, end: str) -> dict[str, Any]:
-    """Return a predicted circadian bedtime period of fixtures/ with its sleep window (UTC)."""
-    period: dict[str, Any] = json.loads((FIXTURES / "circadian_bedtime.json").read_text())[1]
-    return {
-        **period,
-        "period_start_time": start,
-        "period_end_time": end,
-        "preferred_sleep_period_start_time": start,
-        "preferred_sleep_period_end_time": end,
-    }
-
-
-async def at(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: str) -> None:
-    """Let Home Assistant's clock run on to a UTC moment."""
-    freezer.move_to(moment)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
 async def test_readme_bedtime_automation_saved_by_the_ui(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -306,7 +268,7 @@ async def test_readme_bedtime_automation_saved_by_the_ui(
     lights = async_mock_service(hass, "light", "turn_on")
     notified = async_mock_service(hass, "notify", "mobile_app_phone")
     await save_readme_automation(hass, http_client, hass_access_token, "bedtime", BEDTIME_TITLE)
-    await at(hass, freezer, "2026-11-29T12:00:00+00:00")
+    await at_utc(hass, freezer, "2026-11-29T12:00:00+00:00")
 
     # Polar pushes last night's period and tonight's predicted one.
     replace_route(
@@ -322,9 +284,9 @@ async def test_readme_bedtime_automation_saved_by_the_ui(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(SLEEP_WINDOW_START).state == "2026-11-29T21:10:00+00:00"
 
-    await at(hass, freezer, "2026-11-29T20:39:59+00:00")
+    await at_utc(hass, freezer, "2026-11-29T20:39:59+00:00")
     assert (lights, notified) == ([], [])
-    await at(hass, freezer, "2026-11-29T20:40:00+00:00")
+    await at_utc(hass, freezer, "2026-11-29T20:40:00+00:00")
     assert [call.data for call in lights] == [
         {"area_id": ["living_room"], "brightness_pct": 30, "color_temp_kelvin": 2200}
     ]
@@ -336,7 +298,7 @@ async def test_readme_bedtime_automation_saved_by_the_ui(
 
     # The next night's window is later: the reminder moves with it, once.
     lights.clear()
-    await at(hass, freezer, "2026-11-30T12:00:00+00:00")
+    await at_utc(hass, freezer, "2026-11-30T12:00:00+00:00")
     replace_route(
         polar_api,
         "get",
@@ -351,19 +313,8 @@ async def test_readme_bedtime_automation_saved_by_the_ui(
         ("2026-11-30T21:15:00+00:00", 1),
         ("2026-11-30T21:45:00+00:00", 1),
     ):
-        await at(hass, freezer, moment)
+        await at_utc(hass, freezer, moment)
         assert len(lights) == runs, moment
-
-
-def activity_notice_json(day: str) -> dict[str, Any]:
-    """Return an ACTIVITY_SUMMARY notice as Polar pushes it."""
-    return {
-        "event": "ACTIVITY_SUMMARY",
-        "user_id": USER_ID,
-        "date": day,
-        "timestamp": f"{day}T18:10:00.000Z",
-        "url": f"{API}/v3/users/activities/{day}",
-    }
 
 
 async def test_readme_step_goal_automation_saved_by_the_ui(
@@ -391,17 +342,13 @@ async def test_readme_step_goal_automation_saved_by_the_ui(
         ("2026-11-30T19:00:00", "2026-11-30", 104.2, 9900, 2),
     ]
     for moment, day, goal, steps, messages in syncs:
-        freezer.move_to(
-            dt_util.as_utc(
-                datetime.fromisoformat(moment).replace(tzinfo=dt_util.get_default_time_zone())
-            )
-        )
+        await at_local(hass, freezer, moment)
         replace_route(
             polar_api,
             "get",
             f"{API}/v3/users/activities/{day}",
-            json=night_json(
-                "activity", day, start_time=f"{day}T00:00:00", daily_activity=goal, steps=steps
+            json=load_fixture(
+                "activity", start_time=f"{day}T00:00:00", daily_activity=goal, steps=steps
             ),
         )
         assert (await post_webhook(activity_notice_json(day))).status == 200

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-import json
 from pathlib import Path
 import shutil
 from typing import Any
@@ -14,7 +13,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
@@ -27,13 +25,18 @@ from custom_components.polar_flow.const import DOMAIN
 
 from .conftest import (
     API,
-    FIXTURES,
     USER_ID,
     PostWebhook,
+    activity_notice_json,
+    at_local,
+    at_utc,
+    bedtime_notice_json,
+    bedtime_period,
     exercise_json,
     load_fixture,
     notice_json,
     replace_route,
+    sleep_notice_json,
 )
 
 REPO = Path(__file__).parents[2]
@@ -86,14 +89,6 @@ async def use_blueprint(
     assert await async_setup_component(hass, "automation", {"automation": [automation]})
     await hass.async_block_till_done()
     assert hass.states.get(f"automation.{name}").state == "on"
-
-
-async def at_local(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: str) -> None:
-    """Let Home Assistant's clock run on to a moment of its local time."""
-    local = datetime.fromisoformat(moment).replace(tzinfo=dt_util.get_default_time_zone())
-    freezer.move_to(dt_util.as_utc(local))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def push(hass: HomeAssistant, post_webhook: PostWebhook, notice: dict[str, Any]) -> None:
@@ -232,17 +227,6 @@ async def test_after_workout_gives_the_actions_the_workout(
     ]
 
 
-def night_notice(day: str) -> dict[str, Any]:
-    """Return a SLEEP notice; Nightly Recharge is fetched after the night."""
-    return {
-        "event": "SLEEP",
-        "user_id": USER_ID,
-        "date": day,
-        "timestamp": f"{day}T07:10:00.000Z",
-        "url": f"{API}/v3/users/sleep/{day}",
-    }
-
-
 @pytest.mark.usefixtures("blueprint_folder")
 async def test_morning_readiness_runs_once_after_a_night_no_better_than_chosen(
     hass: HomeAssistant,
@@ -277,44 +261,13 @@ async def test_morning_readiness_runs_once_after_a_night_no_better_than_chosen(
             f"{API}/v3/users/nightly-recharge/{day}",
             json=load_fixture("nightly_recharge", date=day, nightly_recharge_status=status),
         )
-        await push(hass, post_webhook, night_notice(day))
+        await push(hass, post_webhook, sleep_notice_json(day))
         assert hass.states.get("event.alice_runner_nightly_recharge").attributes["date"] == day
         assert len(ran) == runs, moment
     assert [event.data for event in ran] == [
         {"status": "poor", "ans_charge": 3.2, "date": "2026-11-29"},
         {"status": "compromised", "ans_charge": 3.2, "date": "2026-12-01"},
     ]
-
-
-def bedtime_notice(day: str) -> dict[str, Any]:
-    """Return a SLEEP_WISE_CIRCADIAN_BEDTIME notice for one date."""
-    return {
-        "event": "SLEEP_WISE_CIRCADIAN_BEDTIME",
-        "user_id": USER_ID,
-        "from": day,
-        "to": day,
-        "timestamp": f"{day}T07:12:00.000Z",
-        "url": f"{API}/v3/users/sleepwise/circadian-bedtime/date?from={day}&to={day}",
-    }
-
-
-def bedtime_period(start: str, end: str) -> dict[str, Any]:
-    """Return a predicted circadian bedtime period with its sleep window (UTC)."""
-    period: dict[str, Any] = json.loads((FIXTURES / "circadian_bedtime.json").read_text())[1]
-    return {
-        **period,
-        "period_start_time": start,
-        "period_end_time": end,
-        "preferred_sleep_period_start_time": start,
-        "preferred_sleep_period_end_time": end,
-    }
-
-
-async def at_utc(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: str) -> None:
-    """Let Home Assistant's clock run on to a UTC moment."""
-    freezer.move_to(moment)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 @pytest.mark.usefixtures("blueprint_folder", "setup_integration")
@@ -338,7 +291,7 @@ async def test_bedtime_runs_the_chosen_time_before_each_sleep_window(
             bedtime_period("2026-11-29T21:10:00", "2026-11-30T05:10:00"),
         ],
     )
-    await push(hass, post_webhook, bedtime_notice("2026-11-29"))
+    await push(hass, post_webhook, bedtime_notice_json("2026-11-29"))
     assert hass.states.get(SLEEP_WINDOW_START).state == "2026-11-29T21:10:00+00:00"
     inputs = {"sleep_window_start": SLEEP_WINDOW_START, "lead_time": "-00:45:00"}
     await use_blueprint(hass, "bedtime", inputs, {"bedtime": "{{ sleep_window_start }}"})
@@ -354,7 +307,7 @@ async def test_bedtime_runs_the_chosen_time_before_each_sleep_window(
     replace_route(
         polar_api, "get", route, json=[bedtime_period("2026-11-30T22:00:00", "2026-12-01T06:00:00")]
     )
-    await push(hass, post_webhook, bedtime_notice("2026-11-30"))
+    await push(hass, post_webhook, bedtime_notice_json("2026-11-30"))
     for moment, runs in (
         ("2026-11-30T20:25:00+00:00", 1),  # yesterday's time
         ("2026-11-30T21:14:59+00:00", 1),
@@ -367,17 +320,6 @@ async def test_bedtime_runs_the_chosen_time_before_each_sleep_window(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert len(ran) == 2
-
-
-def activity_notice(day: str) -> dict[str, Any]:
-    """Return an ACTIVITY_SUMMARY notice."""
-    return {
-        "event": "ACTIVITY_SUMMARY",
-        "user_id": USER_ID,
-        "date": day,
-        "timestamp": f"{day}T18:10:00.000Z",
-        "url": f"{API}/v3/users/activities/{day}",
-    }
 
 
 @pytest.mark.usefixtures("blueprint_folder")
@@ -411,7 +353,7 @@ async def test_step_goal_runs_once_a_day_when_todays_steps_reach_it(
             f"{API}/v3/users/activities/{day}",
             json=load_fixture("activity", start_time=f"{day}T00:00:00", steps=steps),
         )
-        await push(hass, post_webhook, activity_notice(day))
+        await push(hass, post_webhook, activity_notice_json(day))
         assert len(ran) == runs, moment
     assert [event.data for event in ran] == [
         {"steps": 10000, "goal": 10000},

@@ -38,9 +38,11 @@ from .conftest import (
     API,
     USER_ID,
     PostWebhook,
+    activity_notice_json,
     exercise_json,
     load_fixture,
     move_time,
+    push_day,
 )
 
 DAYS = ["2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28", "2026-11-29"]
@@ -71,17 +73,6 @@ def day_json(day: str, steps: int) -> dict[str, Any]:
     return load_fixture(
         "activity", start_time=f"{day}T00:00:00", steps=steps, active_calories=steps // 10
     )
-
-
-def activity_notice(day: str) -> dict[str, Any]:
-    """Return an ACTIVITY_SUMMARY notice as Polar pushes it."""
-    return {
-        "event": "ACTIVITY_SUMMARY",
-        "user_id": USER_ID,
-        "date": day,
-        "timestamp": f"{day}T18:10:00.000Z",
-        "url": f"{API}/v3/users/activities/{day}",
-    }
 
 
 @pytest.fixture
@@ -115,12 +106,6 @@ def correct(activities: list[dict[str, Any]], day: str, steps: int) -> None:
     activities[:] = [
         day_json(day, steps) if item["start_time"].startswith(day) else item for item in activities
     ]
-
-
-async def push_day(hass: HomeAssistant, post_webhook: PostWebhook, day: str) -> None:
-    """Push an ACTIVITY_SUMMARY notice and let its work finish."""
-    assert (await post_webhook(activity_notice(day))).status == 200
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def local_day(start: float) -> str:
@@ -223,17 +208,10 @@ def exercises() -> list[dict[str, Any]]:
 
 @pytest.fixture
 async def setup_integration(
-    recorder_mock: Recorder,
-    hass: HomeAssistant,
-    setup_credentials: None,
-    activity_api: AiohttpClientMocker,
-    config_entry: MockConfigEntry,
+    recorder_mock: Recorder, activity_api: AiohttpClientMocker, setup_integration: MockConfigEntry
 ) -> MockConfigEntry:
-    """Set up Alice's account with the recorder running."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return config_entry
+    """Set up Alice's account with the recorder running, serving each day of activity."""
+    return setup_integration
 
 
 async def test_first_setup_imports_the_baseline(
@@ -373,7 +351,7 @@ async def test_two_corrections_in_a_row(
     correct(activities, "2026-11-28", 4200)
     correct(activities, "2026-11-26", 1900)
     for day in ("2026-11-28", "2026-11-26"):
-        assert (await post_webhook(activity_notice(day))).status == 200
+        assert (await post_webhook(activity_notice_json(day))).status == 200
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert await read(hass, "steps", "sum") == dict(

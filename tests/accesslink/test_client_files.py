@@ -8,7 +8,6 @@ import gzip
 import aiohttp
 import pytest
 
-from accesslink_sim.app import SimServer
 from custom_components.polar_flow.accesslink import (
     AccessLinkClient,
     AccessLinkConsentError,
@@ -19,7 +18,7 @@ from custom_components.polar_flow.accesslink import (
     InvalidIdError,
 )
 from tests.fit import read_fit
-from tests.sim.util import Sim, World, fast_config
+from tests.sim.util import Sim, World, running_sim
 
 from .conftest import TOKEN, FakeAccessLink
 
@@ -30,12 +29,8 @@ FIT_SESSION = 18
 @pytest.fixture
 async def sim(session: aiohttp.ClientSession) -> AsyncIterator[Sim]:
     """Start the AccessLink simulator on a free loopback port."""
-    server = SimServer(fast_config())
-    await server.start()
-    try:
-        yield Sim(server, session)
-    finally:
-        await server.stop()
+    async with running_sim(session) as sim:
+        yield sim
 
 
 async def _exercise(sim: Sim, world: World, sport: str) -> str:

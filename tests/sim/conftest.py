@@ -7,9 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from accesslink_sim.app import SimServer
-
-from .util import Receiver, Sim, fast_config
+from .util import Receiver, Sim, running_sim
 
 
 @pytest.fixture(autouse=True)
@@ -32,12 +30,8 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 async def sim(session: aiohttp.ClientSession) -> AsyncIterator[Sim]:
     """Start a simulator with fast retries on a free port."""
-    server = SimServer(fast_config())
-    await server.start()
-    try:
-        yield Sim(server, session)
-    finally:
-        await server.stop()
+    async with running_sim(session) as sim:
+        yield sim
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from accesslink_sim.data import parse_iso_duration
 from accesslink_sim.exports import fit_crc
 
 from .openapi import validate
-from .util import Sim, World
+from .util import Sim, World, running_sim
 
 
 async def _get(sim: Sim, world: World, path: str, status: int = 200) -> Any:
@@ -103,18 +103,9 @@ async def test_explicit_fields_and_unknown_sport(sim: Sim) -> None:
 async def test_generation_is_deterministic(sim: Sim) -> None:
     first = await sim.world()
     a = await sim.ctl("POST", f"/_sim/users/{first.user_id}/exercises", {"push": False})
-    from accesslink_sim.app import SimServer
-
-    from .util import Sim as SimT, fast_config
-
-    other = SimServer(fast_config())
-    await other.start()
-    try:
-        sim2 = SimT(other, sim.session)
+    async with running_sim(sim.session) as sim2:
         second = await sim2.world()
         b = await sim2.ctl("POST", f"/_sim/users/{second.user_id}/exercises", {"push": False})
-    finally:
-        await other.stop()
     keys = ("id", "sport", "duration", "calories", "distance", "heart_rate", "training_load")
     assert {k: a["exercise"].get(k) for k in keys} == {k: b["exercise"].get(k) for k in keys}
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 import hashlib
 import hmac
@@ -210,3 +212,10 @@ class Sim:
         """Wait until the simulator has no pending delivery."""
         result = await self.ctl("POST", "/_sim/deliveries/wait", {"timeout": 10})
         assert result["idle"], result
+
+
+@asynccontextmanager
+async def running_sim(session: aiohttp.ClientSession) -> AsyncIterator[Sim]:
+    """Run a simulator with fast retries on a free port."""
+    async with SimServer(fast_config()) as server:
+        yield Sim(server, session)

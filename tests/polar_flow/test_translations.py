@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 import json
 from pathlib import Path
 import re
-from string import Formatter
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from homeassistant.helpers.translation import async_get_translations
 
 from custom_components.polar_flow.const import DOMAIN
 from custom_components.polar_flow.kinds import KINDS
+from scripts.translations import flatten, placeholders, read
 
 INTEGRATION = Path(__file__).parents[2] / "custom_components" / DOMAIN
 TRANSLATIONS = INTEGRATION / "translations"
@@ -30,23 +30,9 @@ REFERENCE = re.compile(r"\[%key:([\w:]+)%\]")
 NAME_LENGTH = 42
 
 
-def flatten(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Yield each string of a translation tree with its dotted key, in the file's order."""
-    for key, value in tree.items():
-        if isinstance(value, Mapping):
-            yield from flatten(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
-
-
 def strings(language: str) -> dict[str, Any]:
     """Return a language's strings by dotted key."""
-    return dict(flatten(json.loads((TRANSLATIONS / f"{language}.json").read_text("utf-8"))))
-
-
-def placeholders(text: str) -> set[str]:
-    """Return the names of the placeholders in a text."""
-    return {name for _, name, _, _ in Formatter().parse(text) if name is not None}
+    return dict(flatten(read(TRANSLATIONS / f"{language}.json")))
 
 
 ENGLISH = strings("en")

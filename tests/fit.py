@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import struct
 
 HEADER_SIZES = (12, 14)
+# Global message numbers: file_id and session.
+FIT_FILE_ID, FIT_SESSION = 0, 18
 
 
 def crc16(data: bytes) -> int:

@@ -17,13 +17,10 @@ from custom_components.polar_flow.accesslink import (
     ExerciseFileFormat,
     InvalidIdError,
 )
-from tests.fit import read_fit
+from tests.fit import FIT_FILE_ID, FIT_SESSION, read_fit
 from tests.sim.util import Sim, World, running_sim
 
 from .conftest import TOKEN, FakeAccessLink
-
-FIT_FILE_ID = 0
-FIT_SESSION = 18
 
 
 @pytest.fixture

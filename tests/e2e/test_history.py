@@ -26,7 +26,7 @@ from scripts.harness import (
     next_event,
     wait_until,
 )
-from tests.fit import read_fit
+from tests.fit import FIT_FILE_ID, FIT_SESSION, read_fit
 
 from .conftest import ALICE, CLIENT_ID, Stack, signed_in
 
@@ -37,8 +37,6 @@ DAYS = 14
 EVENING = time(20, 0)
 EXPORTS = "exercise-files"
 STEPS, SLEEP_TIME = "steps", "sleep_time"
-# FIT global message numbers: file_id and session.
-FIT_FILE_ID, FIT_SESSION = 0, 18
 
 
 @pytest.fixture(scope="module")

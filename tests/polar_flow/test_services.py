@@ -17,7 +17,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 
 from custom_components.polar_flow.const import DOMAIN
-from tests.fit import read_fit
+from tests.fit import FIT_FILE_ID, FIT_SESSION, read_fit
 
 from .conftest import (
     API,
@@ -81,6 +81,15 @@ async def _call(
     """Call a Polar Flow action as an automation does and return its response."""
     return await hass.services.async_call(
         DOMAIN, service, data, blocking=True, return_response=response
+    )
+
+
+async def _on_exercise(
+    hass: HomeAssistant, entry: MockConfigEntry, service: str, exercise_id: str, **options: Any
+) -> Any:
+    """Call an action on one exercise of an account and return its response."""
+    return await _call(
+        hass, service, {"config_entry_id": entry.entry_id, "exercise_id": exercise_id, **options}
     )
 
 
@@ -174,16 +183,8 @@ async def test_get_exercise_with_samples_zones_and_route(
     )
     replace_route(polar_api, "GET", f"{API}/v3/exercises/EX1", json=detailed)
 
-    response = await _call(
-        hass,
-        "get_exercise",
-        {
-            "config_entry_id": setup_integration.entry_id,
-            "exercise_id": "EX1",
-            "samples": True,
-            "zones": True,
-            "route": True,
-        },
+    response = await _on_exercise(
+        hass, setup_integration, "get_exercise", "EX1", samples=True, zones=True, route=True
     )
 
     exercise = response["exercise"]
@@ -208,11 +209,7 @@ async def test_get_exercise_plain(
     hass: HomeAssistant, setup_integration: MockConfigEntry, polar_api: AiohttpClientMocker
 ) -> None:
     """Without details asked for, none are asked from AccessLink or answered."""
-    response = await _call(
-        hass,
-        "get_exercise",
-        {"config_entry_id": setup_integration.entry_id, "exercise_id": "EX2"},
-    )
+    response = await _on_exercise(hass, setup_integration, "get_exercise", "EX2")
 
     assert response["exercise"]["exercise_id"] == "EX2"
     assert "samples" not in response["exercise"]
@@ -221,19 +218,21 @@ async def test_get_exercise_plain(
     assert not url.query
 
 
-async def test_get_exercise_not_found(
-    hass: HomeAssistant, setup_integration: MockConfigEntry, polar_api: AiohttpClientMocker
+@pytest.mark.parametrize("service", ["get_exercise", "download_exercise"])
+async def test_exercise_not_found(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    polar_api: AiohttpClientMocker,
+    folders: Path,
+    service: str,
 ) -> None:
-    """An exercise AccessLink does not have gets a translated error."""
+    """An exercise neither kept nor at AccessLink gets a translated error."""
     polar_api.get(f"{API}/v3/exercises/EX9", status=404)
 
     with pytest.raises(ServiceValidationError, match="no exercise EX9") as err:
-        await _call(
-            hass,
-            "get_exercise",
-            {"config_entry_id": setup_integration.entry_id, "exercise_id": "EX9"},
-        )
+        await _on_exercise(hass, setup_integration, service, "EX9")
     assert err.value.translation_key == "exercise_not_found"
+    assert not (folders / "media").exists()
 
 
 @pytest.mark.parametrize("service", ["get_exercise", "download_exercise"])
@@ -250,11 +249,7 @@ async def test_unusable_exercise_id_is_never_sent(
     polar_api.mock_calls.clear()
 
     with pytest.raises(ServiceValidationError, match="is not a Polar exercise ID") as err:
-        await _call(
-            hass,
-            service,
-            {"config_entry_id": setup_integration.entry_id, "exercise_id": exercise_id},
-        )
+        await _on_exercise(hass, setup_integration, service, exercise_id)
     assert err.value.translation_key == "invalid_exercise_id"
     assert polar_api.mock_calls == []
 
@@ -287,11 +282,7 @@ async def test_accesslink_errors_are_translated(
     )
 
     with pytest.raises(error) as err:
-        await _call(
-            hass,
-            "get_exercise",
-            {"config_entry_id": setup_integration.entry_id, "exercise_id": "EX1"},
-        )
+        await _on_exercise(hass, setup_integration, "get_exercise", "EX1")
     assert err.value.translation_key == key  # type: ignore[attr-defined]
     await hass.async_block_till_done()
     reauth = [
@@ -329,14 +320,12 @@ async def test_download_fit_into_an_allowed_folder(
     polar_api.get(f"{API}/v3/exercises/EX0/fit", content=FIT)
     polar_api.mock_calls.clear()
 
-    response = await _call(
+    response = await _on_exercise(
         hass,
+        setup_integration,
         "download_exercise",
-        {
-            "config_entry_id": setup_integration.entry_id,
-            "exercise_id": "EX0",
-            "folder": str(folders / "allowed" / "polar"),
-        },
+        "EX0",
+        folder=str(folders / "allowed" / "polar"),
     )
 
     path = Path(response["path"])
@@ -344,7 +333,7 @@ async def test_download_fit_into_an_allowed_folder(
     data = await hass.async_add_executor_job(path.read_bytes)
     assert data[:1] == b"\x0e"
     assert data[8:12] == b".FIT"
-    assert read_fit(data).messages == (0, 18)
+    assert read_fit(data).messages == (FIT_FILE_ID, FIT_SESSION)
     # Named from the history: only the file was asked for.
     assert [url.path for _, url, *_ in polar_api.mock_calls] == ["/v3/exercises/EX0/fit"]
     assert [p.name for p in path.parent.iterdir()] == [path.name]
@@ -360,11 +349,7 @@ async def test_download_tcx_into_the_media_folder(
     tcx = b'<?xml version="1.0"?><TrainingCenterDatabase/>'
     polar_api.get(f"{API}/v3/exercises/EX1/tcx", content=gzip.compress(tcx))
 
-    response = await _call(
-        hass,
-        "download_exercise",
-        {"config_entry_id": setup_integration.entry_id, "exercise_id": "EX1", "format": "tcx"},
-    )
+    response = await _on_exercise(hass, setup_integration, "download_exercise", "EX1", format="tcx")
 
     path = folders / "media" / "2026-11-27_running_EX1.tcx"
     assert response == {"path": str(path)}
@@ -387,11 +372,7 @@ async def test_download_refuses_other_folders(
     folder = folder.format(tmp=folders)
 
     with pytest.raises(ServiceValidationError, match="may not write to") as err:
-        await _call(
-            hass,
-            "download_exercise",
-            {"config_entry_id": setup_integration.entry_id, "exercise_id": "EX0", "folder": folder},
-        )
+        await _on_exercise(hass, setup_integration, "download_exercise", "EX0", folder=folder)
     assert err.value.translation_key == "folder_not_allowed"
     assert polar_api.mock_calls == []
     assert not (folders / "elsewhere").exists()
@@ -407,11 +388,7 @@ async def test_download_gpx_without_route(
     polar_api.get(f"{API}/v3/exercises/EX0/gpx", status=404)
 
     with pytest.raises(ServiceValidationError, match="no GPX file of exercise EX0") as err:
-        await _call(
-            hass,
-            "download_exercise",
-            {"config_entry_id": setup_integration.entry_id, "exercise_id": "EX0", "format": "gpx"},
-        )
+        await _on_exercise(hass, setup_integration, "download_exercise", "EX0", format="gpx")
     assert err.value.translation_key == "file_not_found"
     assert not (folders / "media").exists()
 
@@ -428,15 +405,7 @@ async def test_download_write_failure(
     blocker.write_text("not a folder")
 
     with pytest.raises(HomeAssistantError, match="could not be written") as err:
-        await _call(
-            hass,
-            "download_exercise",
-            {
-                "config_entry_id": setup_integration.entry_id,
-                "exercise_id": "EX0",
-                "folder": str(blocker),
-            },
-        )
+        await _on_exercise(hass, setup_integration, "download_exercise", "EX0", folder=str(blocker))
     assert err.value.translation_key == "write_failed"
 
 
@@ -452,11 +421,7 @@ async def test_download_replaces_nothing_but_a_file(
     (media / "2026-11-20_running_EX0.fit").mkdir(parents=True)
 
     with pytest.raises(HomeAssistantError) as err:
-        await _call(
-            hass,
-            "download_exercise",
-            {"config_entry_id": setup_integration.entry_id, "exercise_id": "EX0"},
-        )
+        await _on_exercise(hass, setup_integration, "download_exercise", "EX0")
     assert err.value.translation_key == "write_failed"
     assert [path.name for path in media.iterdir()] == ["2026-11-20_running_EX0.fit"]
 
@@ -473,11 +438,7 @@ async def test_rate_limited_client_asks_nothing(
     polar_api.mock_calls.clear()
 
     with pytest.raises(HomeAssistantError, match="Try again in 5 min") as err:
-        await _call(
-            hass,
-            "get_exercise",
-            {"config_entry_id": setup_integration.entry_id, "exercise_id": "EX1"},
-        )
+        await _on_exercise(hass, setup_integration, "get_exercise", "EX1")
     assert err.value.translation_key == "rate_limited_for"
     assert polar_api.mock_calls == []
 
@@ -491,24 +452,6 @@ async def test_listing_not_found_is_a_failed_request(
     with pytest.raises(HomeAssistantError, match="Could not reach Polar AccessLink") as err:
         await _call(hass, "get_exercises", {"config_entry_id": setup_integration.entry_id})
     assert err.value.translation_key == "cannot_connect"
-
-
-async def test_download_exercise_not_found(
-    hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
-    polar_api: AiohttpClientMocker,
-    folders: Path,
-) -> None:
-    """An exercise neither kept nor at AccessLink gets a translated error."""
-    polar_api.get(f"{API}/v3/exercises/EX9", status=404)
-
-    with pytest.raises(ServiceValidationError) as err:
-        await _call(
-            hass,
-            "download_exercise",
-            {"config_entry_id": setup_integration.entry_id, "exercise_id": "EX9"},
-        )
-    assert err.value.translation_key == "exercise_not_found"
 
 
 async def test_sync_catches_up_now(

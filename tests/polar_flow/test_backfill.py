@@ -38,9 +38,11 @@ from custom_components.polar_flow.const import (
 )
 from custom_components.polar_flow.history import History
 
-from .conftest import API, USER_ID, load_fixture, move_time, replace_route
+from .conftest import API, USER_ID, load_fixture, make_entry, move_time, replace_route
 
 HISTORY = f"{DOMAIN}.history_{USER_ID}"
+# The kinds AccessLink lists deeper than the recent window.
+DEEP_KINDS = ("activity", "cardio_load", "continuous_heart_rate")
 ACTIVITIES = "/v3/users/activities"
 HEART_RATE = "/v3/users/continuous-heart-rate"
 CARDIO_PERIOD = "/v3/users/cardio-load/period/days/"
@@ -155,6 +157,21 @@ def deep(polar_api: AiohttpClientMocker) -> DeepAccessLink:
     return DeepAccessLink(polar_api)
 
 
+def store_coverage(hass_storage: dict[str, Any], coverage: dict[str, dict[str, Any]]) -> None:
+    """Give the account a stored history with no items and what each kind's listings covered."""
+    hass_storage[HISTORY] = {
+        "version": 1,
+        "key": HISTORY,
+        "data": {"kinds": {}, "coverage": coverage},
+    }
+
+
+async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Reload the account, as a restart of Home Assistant does."""
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 def history_of(entry: MockConfigEntry) -> History:
     """Return the history of a loaded entry's account."""
     history: History = entry.runtime_data.coordinator.history
@@ -164,8 +181,6 @@ def history_of(entry: MockConfigEntry) -> History:
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry | None = None) -> MockConfigEntry:
     """Set up Alice's account (Home Assistant runs: the backfill is scheduled at once)."""
     if entry is None:
-        from .conftest import make_entry
-
         entry = make_entry()
         entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -233,8 +248,7 @@ async def test_first_setup_fills_the_history_as_far_back_as_accesslink_serves(
     assert done == [f"Filled in the history of Polar user {USER_ID}: 133 items from 15 requests"]
 
     # Done for good: a restart lists the recent items only.
-    assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await restart(hass, entry)
     await run_backfill(hass)
     assert deep.deep_requests() == 15
 
@@ -245,14 +259,11 @@ async def test_a_restart_goes_on_where_the_backfill_was(
 ) -> None:
     """Ranges already listed are not asked again after a restart."""
     entry = await set_up(hass)
-    await move_time(hass, START_DELAY)
-    for _ in range(4):
-        await move_time(hass, PAUSE)
+    await run_backfill(hass, steps=4)
     asked = deep.ranges(ACTIVITIES)
     assert len(asked) == 5
 
-    assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await restart(hass, entry)
     await run_backfill(hass)
     ranges = deep.ranges(ACTIVITIES)
     assert len(ranges) == 13
@@ -275,8 +286,7 @@ async def test_a_429_is_waited_out_by_every_request_of_the_client(
         await move_time(hass, PAUSE)
     assert len(deep.ranges(ACTIVITIES)) == 1
     # The account's own listing waits too.
-    await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await restart(hass, entry)
     await move_time(hass, 300)
     for _ in range(20):
         await move_time(hass, PAUSE)
@@ -371,14 +381,7 @@ async def test_a_gap_after_downtime_is_filled(
     """Back after 40 days, each kind is listed from the day before its last listing."""
     away = dt_util.utcnow() - timedelta(days=40)
     done = {"backfilled_at": away.timestamp() - 86400, "listed_at": away.timestamp()}
-    hass_storage[HISTORY] = {
-        "version": 1,
-        "key": HISTORY,
-        "data": {
-            "kinds": {},
-            "coverage": dict.fromkeys(("activity", "cardio_load", "continuous_heart_rate"), done),
-        },
-    }
+    store_coverage(hass_storage, dict.fromkeys(DEEP_KINDS, done))
     since = dt_util.as_local(away).date() - timedelta(days=1)
     deep.serve_period((today() - since).days + 1)
     entry = await set_up(hass)
@@ -393,8 +396,7 @@ async def test_a_gap_after_downtime_is_filled(
     assert len(history_of(entry).items("continuous_heart_rate")) == 28
 
     # A further restart soon after asks nothing deep.
-    assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await restart(hass, entry)
     await run_backfill(hass)
     assert deep.deep_requests() == 4
 
@@ -406,11 +408,7 @@ async def test_a_short_pause_needs_no_deep_listing(
     """Back after a few hours, the recent listings cover what was missed."""
     away = dt_util.utcnow() - timedelta(hours=5)
     done = {"backfilled_at": away.timestamp(), "listed_at": away.timestamp()}
-    hass_storage[HISTORY] = {
-        "version": 1,
-        "key": HISTORY,
-        "data": {"kinds": {}, "coverage": {"activity": done, "cardio_load": done, "x": done}},
-    }
+    store_coverage(hass_storage, {"activity": done, "cardio_load": done, "x": done})
     await set_up(hass)
     await run_backfill(hass)
     # Only heart rate, never backfilled in this store, is listed deep.
@@ -428,14 +426,7 @@ async def test_a_gap_while_running_is_filled(
     """Two days without a listing (Home Assistant suspended, say) are listed deep afterwards."""
     now = dt_util.utcnow().timestamp()
     done = {"backfilled_at": now, "listed_at": now}
-    hass_storage[HISTORY] = {
-        "version": 1,
-        "key": HISTORY,
-        "data": {
-            "kinds": {},
-            "coverage": dict.fromkeys(("activity", "cardio_load", "continuous_heart_rate"), done),
-        },
-    }
+    store_coverage(hass_storage, dict.fromkeys(DEEP_KINDS, done))
     await set_up(hass)
     await run_backfill(hass)
     assert deep.deep_requests() == 0
@@ -458,14 +449,9 @@ async def test_a_gap_within_a_backfill_under_way_changes_nothing(
     away = (dt_util.utcnow() - timedelta(days=40)).timestamp()
     pending = {"backfilled_at": away, "listed_at": away, "missing_from": day(100)}
     done = {"backfilled_at": away, "listed_at": dt_util.utcnow().timestamp()}
-    hass_storage[HISTORY] = {
-        "version": 1,
-        "key": HISTORY,
-        "data": {
-            "kinds": {},
-            "coverage": {"activity": pending, "cardio_load": done, "continuous_heart_rate": done},
-        },
-    }
+    store_coverage(
+        hass_storage, {"activity": pending, "cardio_load": done, "continuous_heart_rate": done}
+    )
     await set_up(hass)
     await run_backfill(hass)
     assert deep.ranges(ACTIVITIES)[0][0] == day(100)

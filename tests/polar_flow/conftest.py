@@ -189,13 +189,16 @@ def token_data(user_id: int = USER_ID, access_token: str = ACCESS_TOKEN) -> dict
     }
 
 
-def make_entry(user_id: int = USER_ID, title: str = "Alice Runner") -> MockConfigEntry:
-    """Return a config entry of a signed-in Polar account."""
+def make_entry(
+    user_id: int = USER_ID, title: str = "Alice Runner", options: dict[str, Any] | None = None
+) -> MockConfigEntry:
+    """Return a config entry of a signed-in Polar account, with the options given."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=title,
         unique_id=str(user_id),
         data={"auth_implementation": DOMAIN, "token": token_data(user_id)},
+        options=options or {},
     )
 
 

@@ -13,19 +13,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
 from custom_components.polar_flow.const import DOMAIN
-from tests.fit import read_fit
+from tests.fit import FIT_FILE_ID, FIT_SESSION, read_fit
 
 from .conftest import (
     API,
     FIXTURES,
-    USER_ID,
     PostWebhook,
+    make_entry,
     move_time,
     notice_json,
     push,
     replace_route,
     requests_to,
-    token_data,
 )
 
 FIT = (FIXTURES / "exercise.fit").read_bytes()
@@ -43,13 +42,7 @@ def archive(hass: HomeAssistant, tmp_path: Path) -> Path:
 @pytest.fixture
 def config_entry(archive: Path) -> MockConfigEntry:
     """Return Alice's account with the exercise archive switched on."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Alice Runner",
-        unique_id=str(USER_ID),
-        data={"auth_implementation": DOMAIN, "token": token_data()},
-        options={"archive_folder": str(archive)},
-    )
+    return make_entry(options={"archive_folder": str(archive)})
 
 
 async def _push_exercise(hass: HomeAssistant, post_webhook: PostWebhook) -> None:
@@ -86,7 +79,7 @@ async def test_new_exercise_is_archived(
     saved = await hass.async_add_executor_job(lambda: sorted(archive.iterdir()))
     assert [path.name for path in saved] == [FILE_NAME]
     data = await hass.async_add_executor_job(saved[0].read_bytes)
-    assert read_fit(data).messages == (0, 18)
+    assert read_fit(data).messages == (FIT_FILE_ID, FIT_SESSION)
 
 
 async def test_failed_file_is_tried_again_after_a_catch_up(
@@ -206,12 +199,7 @@ async def test_without_the_option_nothing_is_archived(
     post_webhook: PostWebhook,
 ) -> None:
     """An account without an archive folder downloads no files."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Alice Runner",
-        unique_id=str(USER_ID),
-        data={"auth_implementation": DOMAIN, "token": token_data()},
-    )
+    entry = make_entry()
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -20,7 +20,9 @@ import os
 from pathlib import Path
 import platform
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +50,8 @@ from scripts.harness import (
 
 CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"
 BASELINE_WEBHOOK_ID = "bench-baseline"
+FLOOR_WEBHOOK_ID = "bench-floor"
+FLOOR_EVENT = "bench_floor_exercise"
 EVENT = "polar_flow_exercise"
 START_TIMEOUT = 180.0
 
@@ -61,26 +65,71 @@ BASELINE_MANIFEST = {
     "requirements": [],
     "version": "0.0.1",
 }
-BASELINE_INIT = '''"""A webhook that reads the body and answers 200: Home Assistant's floor."""
+BASELINE_INIT = (
+    '''"""Bench-only webhooks: Home Assistant's floor, and the floor of the work required."""
+
+import hashlib
+import hmac
+import json
 
 from aiohttp import web
 
 from homeassistant.components import webhook
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 DOMAIN = "bench_baseline"
 
 
-async def _handle(hass, webhook_id, request):
+async def _bare(hass, webhook_id, request):
+    """Read the body and answer 200."""
     await request.read()
     return web.Response(status=200, text="ok")
 
 
+async def _fetch_and_fire(hass, conf, notice):
+    """One GET of the exercise at the simulator, then one bus event."""
+    token = conf["tokens"][str(notice["user_id"])]
+    url = conf["api_url"] + "/v3/exercises/" + str(notice["entity_id"])
+    session = async_get_clientsession(hass)
+    async with session.get(url, headers={"Authorization": "Bearer " + token}) as resp:
+        resp.raise_for_status()
+        exercise = await resp.json()
+    hass.bus.async_fire(
+        "FLOOR_EVENT", {"exercise_id": str(exercise["id"]), "sport": exercise.get("sport")}
+    )
+
+
+async def _floor(hass, webhook_id, request):
+    """Verify the HMAC, answer 200, then fetch and fire in the background (as Polar Flow)."""
+    conf = hass.data[DOMAIN]
+    body = await request.read()
+    expected = hmac.new(conf["secret"].encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, request.headers.get("Polar-Webhook-Signature", "")):
+        return web.Response(status=401, text="bad signature")
+    notice = json.loads(body)
+    hass.async_create_background_task(_fetch_and_fire(hass, conf, notice), "bench floor")
+    return web.Response(status=200, text="ok")
+
+
 async def async_setup(hass, config):
+    """Register both webhooks and the action that gives the floor its secret and tokens."""
+    hass.data[DOMAIN] = {}
+
+    async def _configure(call):
+        hass.data[DOMAIN] = dict(call.data)
+
+    hass.services.async_register(DOMAIN, "configure", _configure)
     webhook.async_register(
-        hass, DOMAIN, "Benchmark baseline", "WEBHOOK_ID", _handle, allowed_methods=["POST"]
+        hass, DOMAIN, "Benchmark baseline", "WEBHOOK_ID", _bare, allowed_methods=["POST"]
+    )
+    webhook.async_register(
+        hass, DOMAIN, "Benchmark floor", "FLOOR_ID", _floor, allowed_methods=["POST"]
     )
     return True
 '''.replace("WEBHOOK_ID", BASELINE_WEBHOOK_ID)
+    .replace("FLOOR_ID", FLOOR_WEBHOOK_ID)
+    .replace("FLOOR_EVENT", FLOOR_EVENT)
+)
 
 
 def configuration(port: int) -> str:
@@ -312,6 +361,18 @@ class Bench:
             raise RuntimeError("the integration did not register its webhook")
         return api, sim
 
+    async def configure_floor(self, api: HomeAssistantApi, sim: SimControl) -> None:
+        """Give the floor webhook the real secret and a token per account (minted at the sim)."""
+        tokens = {
+            str(user_id): (await sim.call("POST", f"/users/{user_id}/tokens",
+                                          {"client_id": CLIENT_ID}))["access_token"]
+            for user_id in self.accounts
+        }  # fmt: skip
+        await api.post(
+            "/api/services/bench_baseline/configure",
+            {"secret": self.secret, "api_url": self.sim_url, "tokens": tokens},
+        )
+
     async def exercises(self, sim: SimControl, count: int) -> list[tuple[int, str]]:
         """Record count exercises (no push), spread over the accounts; return (user, id)."""
         sem = asyncio.Semaphore(16)
@@ -323,6 +384,94 @@ class Bench:
             return user, str(done["exercise"]["id"])
 
         return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+class Profiler:
+    """py-spy sampling hass while a burst is acknowledged and published (--profile)."""
+
+    def __init__(self, py_spy: str, out_dir: Path, pid: int) -> None:
+        """Sample pid into out_dir."""
+        self.py_spy, self.out_dir, self.pid = py_spy, out_dir, pid
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.path: Path | None = None
+
+    def start(self, name: str) -> None:
+        """Start sampling every thread, at 200 Hz, without pausing hass."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.out_dir / f"{name}.txt"
+        self._proc = subprocess.Popen(
+            [self.py_spy, "record", "--pid", str(self.pid), "--rate", "200", "--format", "raw",
+             "--threads", "--nonblocking", "--output", str(self.path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def stop(self) -> dict[str, Any] | None:
+        """Stop sampling; return where the event loop's thread spent its samples."""
+        if self._proc is None or self.path is None:
+            return None
+        self._proc.send_signal(signal.SIGINT)
+        try:
+            self._proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+        if not self.path.exists():
+            return None
+        return profile_summary(self.path.read_text(errors="replace"))
+
+
+def _short(frame: str) -> str:
+    """Return "function (module.py)" of a py-spy frame "function (path/module.py:line)"."""
+    name, _, where = frame.partition(" (")
+    parts = where.rstrip(")").rsplit(":", 1)[0].split("/")
+    return f"{name} ({'/'.join(parts[-2:])})"
+
+
+LOOP_FRAMES = frozenset(
+    {
+        "<module>",
+        "main",
+        "run",
+        "BaseEventLoop.run_until_complete",
+        "BaseEventLoop.run_forever",
+        "BaseEventLoop._run_once",
+        "Handle._run",
+    }
+)
+
+
+def _loop_frame(frame: str) -> bool:
+    """Return whether a frame is the event loop's or the runner's own, present in every sample."""
+    return frame.partition(" (")[0] in LOOP_FRAMES
+
+
+def profile_summary(raw: str, top: int = 25) -> dict[str, Any]:
+    """Sum py-spy's raw stacks of the main thread: busy samples, top functions inclusive."""
+    busy = 0
+    inclusive: Counter[str] = Counter()
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        # With --threads the first frame names the thread; the event loop runs in MainThread.
+        if "MainThread" not in frames[0]:
+            continue
+        busy += int(count)
+        # The loop's own frames (run_forever, _run_once, Handle._run) are in every sample.
+        for frame in {_short(f) for f in frames[1:] if not _loop_frame(f)}:
+            inclusive[frame] += int(count)
+    return {
+        "main_thread_busy_samples": busy,
+        "sample_rate_hz": 200,
+        "top_inclusive": [
+            {"function": name, "samples": n, "share": round(n / busy, 3)}
+            for name, n in inclusive.most_common(top)
+        ]
+        if busy
+        else [],
+    }
 
 
 def notice_bodies(sim_url: str, items: list[tuple[int, str]]) -> list[bytes]:
@@ -353,7 +502,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - on
     bursts: list[tuple[int, float]] = (
         [(50, 0.0)]
         if smoke
-        else [(1000, 250.0), (1000, 500.0), (1000, 1000.0), (1000, 0.0), (10000, 0.0)]
+        else args.bursts
+        or [(1000, 250.0), (1000, 500.0), (1000, 1000.0), (1000, 0.0), (10000, 0.0)]
     )
     e2e_count = 10 if smoke else 200
     root = Path(tempfile.mkdtemp(prefix="polar-bench-"))
@@ -373,8 +523,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - on
             api, sim = await bench.prepare(session)
             assert bench.hass is not None
             ws: HassWebSocket = await api.websocket()
+            profiler = (
+                Profiler(args.py_spy, Path(args.profile), bench.hass.pid) if args.profile else None
+            )
             events = Events(await ws.subscribe_events(EVENT))
+            floor_events = Events(await ws.subscribe_events(FLOOR_EVENT))
+            await bench.configure_floor(api, sim)
             baseline_url = f"{bench.hass_url}/api/webhook/{BASELINE_WEBHOOK_ID}"
+            floor_url = f"{bench.hass_url}/api/webhook/{FLOOR_WEBHOOK_ID}"
             # Setup time: reload of one entry (unload + setup with the first refresh).
             reloads: list[float] = []
             for _ in range(3):
@@ -399,13 +555,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - on
                 bodies = notice_bodies(bench.sim_url, items)
                 ids = [ex for _, ex in items]
                 base = await fire(session, baseline_url, bodies, bench.secret, rate)
+                floor = await fire(session, floor_url, bodies, bench.secret, rate)
+                # The floor's fetches and events end before the integration's burst starts.
+                await floor_events.wait_for(ids, max(60.0, count / 50))
+                floor["fired"] = sum(1 for i in ids if floor_events.seen[i] >= 1)
                 big = count >= 10000
                 if big:
                     await asyncio.sleep(2)
                     rss_before = rss_kib(bench.hass.pid)
                 req0 = await requests_count(sim)
+                if profiler:
+                    profiler.start(f"integration-{count}-{rate or 'max'}")
                 integ = await fire(session, bench.webhook_url, bodies, bench.secret, rate)
                 await events.wait_for(ids, max(60.0, count / 50))
+                profile = profiler.stop() if profiler else None
                 req = await requests_count(sim) - req0
                 lost = sum(1 for i in ids if events.seen[i] == 0)
                 dup = sum(1 for i in ids if events.seen[i] > 1)
@@ -414,13 +577,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - on
                     "target_rate": rate or "max",
                     "baseline": base,
                     "integration": integ,
+                    "floor": floor,
                     "throughput_ratio": round(integ["per_second"] / base["per_second"], 3),
+                    "floor_ratio": round(integ["per_second"] / floor["per_second"], 3),
                     "published": sum(1 for i in ids if events.seen[i] >= 1),
                     "lost": lost,
                     "duplicated": dup,
                     "api_requests": req,
                     "requests_per_notice": round(req / count, 3),
                 }
+                if profile is not None:
+                    row["profile"] = profile
                 if big:
                     await asyncio.sleep(8)  # recorder commit and stores' delayed saves
                     rss_after = rss_kib(bench.hass.pid)
@@ -436,7 +603,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - on
 
             # End to end: the simulator pushes finished workouts; event time_fired on HA's bus.
             results["e2e"] = {}
-            for label, hang in (("api_0ms", 0.0), ("api_100ms", 0.1)):
+            for label, hang in () if args.no_e2e else (("api_0ms", 0.0), ("api_100ms", 0.1)):
                 await sim.call("DELETE", "/faults", expect=(200, 204))
                 if hang:
                     fault = {"path": "/v3/exercises/", "kind": "hang", "seconds": hang,
@@ -488,6 +655,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - on
                 line for line in errors if "polar_flow" in line or "webhook" in line
             ]
             await events.close()
+            await floor_events.close()
             await ws.close()
     finally:
         bench.stop()
@@ -511,19 +679,31 @@ def table(results: dict[str, Any]) -> str:
         "",
         (
             f"{'notices':>8} {'rate/s':>7} | {'base/s':>8} {'p50':>7} {'p99':>7} | "
-            f"{'integ/s':>8} {'p50':>7} {'p99':>7} | {'ratio':>5} | {'pub':>6} {'lost':>4} "
-            f"{'dup':>4} {'req/n':>5}"
+            f"{'floor/s':>8} {'p50':>7} {'p99':>7} | "
+            f"{'integ/s':>8} {'p50':>7} {'p99':>7} | {'/base':>5} {'/floor':>6} | {'pub':>6} "
+            f"{'lost':>4} {'dup':>4} {'req/n':>5}"
         ),
     ]
     for row in results["bursts"]:
-        b, i = row["baseline"], row["integration"]
+        b, f, i = row["baseline"], row["floor"], row["integration"]
         lines.append(
             f"{row['notices']:>8} {row['target_rate']!s:>7} | {b['per_second']:>8} "
-            f"{b['ack_ms']['p50']:>7} {b['ack_ms']['p99']:>7} | {i['per_second']:>8} "
-            f"{i['ack_ms']['p50']:>7} {i['ack_ms']['p99']:>7} | {row['throughput_ratio']:>5} | "
-            f"{row['published']:>6} {row['lost']:>4} {row['duplicated']:>4} "
-            f"{row['requests_per_notice']:>5}"
+            f"{b['ack_ms']['p50']:>7} {b['ack_ms']['p99']:>7} | {f['per_second']:>8} "
+            f"{f['ack_ms']['p50']:>7} {f['ack_ms']['p99']:>7} | {i['per_second']:>8} "
+            f"{i['ack_ms']['p50']:>7} {i['ack_ms']['p99']:>7} | {row['throughput_ratio']:>5} "
+            f"{row['floor_ratio']:>6} | {row['published']:>6} {row['lost']:>4} "
+            f"{row['duplicated']:>4} {row['requests_per_notice']:>5}"
         )
+    for row in results["bursts"]:
+        if prof := row.get("profile"):
+            lines.append(
+                f"\nprofile of the integration at {row['notices']}@{row['target_rate']}: "
+                f"event loop busy {prof['main_thread_busy_samples']} samples at "
+                f"{prof['sample_rate_hz']} Hz; inclusive share of the top functions:"
+            )
+            lines.extend(
+                f"  {top['share']:>6.1%}  {top['function']}" for top in prof["top_inclusive"][:15]
+            )
     lines.append("")
     for label, e in results["e2e"].items():
         lines.append(
@@ -548,6 +728,15 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def bursts_arg(text: str) -> list[tuple[int, float]]:
+    """Parse COUNT@RATE[,COUNT@RATE...]; RATE "max" is as fast as the connections allow."""
+    bursts = []
+    for part in text.split(","):
+        count, _, rate = part.partition("@")
+        bursts.append((int(count), 0.0 if rate in ("", "max") else float(rate)))
+    return bursts
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run, print and write the results."""
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
@@ -555,7 +744,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=3, help="Polar accounts (default 3)")
     parser.add_argument("--out", default="bench-results.json", help="JSON output path")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (config, logs)")
+    parser.add_argument("--bursts", type=bursts_arg, help="e.g. 1000@500,1000@max (default: all)")
+    parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end runs")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="sample hass with py-spy during each integration burst into DIR",
+    )
+    parser.add_argument("--py-spy", default=shutil.which("py-spy"), help="py-spy to use")
     args = parser.parse_args(argv)
+    if args.profile and not args.py_spy:
+        parser.error("--profile needs py-spy (pip install py-spy; then --py-spy PATH)")
     results = asyncio.run(run(args))
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))

@@ -34,6 +34,7 @@ from scripts.harness import (
     HassWebSocket,
     HomeAssistantApi,
     ManagedProcess,
+    RequestFailedError,
     SimControl,
     ensure_application_credentials,
     free_port,
@@ -361,6 +362,36 @@ class Bench:
             raise RuntimeError("the integration did not register its webhook")
         return api, sim
 
+    async def restart(self, api: HomeAssistantApi, *, entries_on: bool) -> dict[str, float]:
+        """Stop hass, start it again; return seconds to RUNNING and to every entry loaded."""
+        assert self.hass is not None
+        self.hass.stop(60)
+        started = time.perf_counter()
+        self.hass = start_hass(self.root / "config", self.root / "hass.log",
+                               env=integration_env(self.sim_url))  # fmt: skip
+        running = loaded = None
+        while running is None or (entries_on and loaded is None):
+            self.hass.check_alive()
+            if time.perf_counter() - started > START_TIMEOUT:
+                raise RuntimeError(f"hass did not start within {START_TIMEOUT} s")
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError, RequestFailedError):
+                if running is None and (await api.get("/api/config"))["state"] == "RUNNING":
+                    running = time.perf_counter() - started
+                if entries_on and loaded is None:
+                    entries = await api.get("/api/config/config_entries/entry?domain=polar_flow")
+                    if sum(entry["state"] == "loaded" for entry in entries) == len(self.entries):
+                        loaded = time.perf_counter() - started
+            await asyncio.sleep(0.05)
+        result = {"running_s": round(running, 3)}
+        if loaded is not None:
+            result["entries_loaded_s"] = round(loaded, 3)
+        async with await api.websocket() as ws:
+            timings = await ws.command("integration/setup_info")
+        result["setup_info_s"] = round(
+            next((t["seconds"] for t in timings if t["domain"] == "polar_flow"), 0.0), 3
+        )
+        return result
+
     async def configure_floor(self, api: HomeAssistantApi, sim: SimControl) -> None:
         """Give the floor webhook the real secret and a token per account (minted at the sim)."""
         tokens = {
@@ -666,6 +697,78 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:  # noqa: PLR0915 - on
     return results
 
 
+async def run_startup(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure Home Assistant's start-up with N accounts signed in, entries on and disabled."""
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "command": " ".join(["scripts/bench", *sys.argv[1:]]),
+        "repeats": args.repeats,
+        "startup": [],
+    }
+    started = time.perf_counter()
+    for accounts in args.startup:
+        root = Path(tempfile.mkdtemp(prefix=f"polar-startup-{accounts}-"))
+        bench = Bench(root, accounts)
+        bench.start_processes()
+        try:
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=128)) as session:
+                api, _ = await bench.prepare(session)
+                # The entries' first listings and the webhook registration settle first.
+                await asyncio.sleep(5)
+                on = [await bench.restart(api, entries_on=True) for _ in range(args.repeats)]
+                async with await api.websocket() as ws:
+                    for entry_id in bench.entries:
+                        await ws.command("config_entries/disable", entry_id=entry_id,
+                                         disabled_by="user")  # fmt: skip
+                off = [await bench.restart(api, entries_on=False) for _ in range(args.repeats)]
+        finally:
+            bench.stop()
+            if not args.keep:
+                shutil.rmtree(root, ignore_errors=True)
+
+        def median(runs: list[dict[str, float]], key: str) -> float:
+            return round(statistics.median(run[key] for run in runs), 3)
+
+        results["startup"].append(
+            {
+                "accounts": accounts,
+                "entries_on": on,
+                "entries_disabled": off,
+                "running_on_s": median(on, "running_s"),
+                "running_off_s": median(off, "running_s"),
+                "added_s": round(median(on, "running_s") - median(off, "running_s"), 3),
+                "entries_loaded_s": median(on, "entries_loaded_s"),
+                "setup_info_s": median(on, "setup_info_s"),
+            }
+        )
+    results["wall_seconds"] = round(time.perf_counter() - started, 1)
+    return results
+
+
+def startup_table(results: dict[str, Any]) -> str:
+    """Format the start-up results for a terminal."""
+    m = results["machine"]
+    lines = [
+        f"machine: {m['nproc']} cores, {m['cpu_model']}, {m['ram_gib']} GiB RAM",
+        f"start-up, seconds from `hass` start, median of {results['repeats']} restarts",
+        "",
+        "accounts |  running disabled   added |  loaded  setup",
+    ]
+    lines.extend(
+        f"{row['accounts']:>8} | {row['running_on_s']:>8} {row['running_off_s']:>8} "
+        f"{row['added_s']:>7} | {row['entries_loaded_s']:>7} {row['setup_info_s']:>6}"
+        for row in results["startup"]
+    )
+    lines += [
+        "",
+        "running: to RUNNING with the entries on; disabled: the same config, entries disabled;",
+        "added = running - disabled; loaded: every entry loaded (first poll that sees it);",
+        "setup: polar_flow's own set-up time as Home Assistant counts it (integration/setup_info)",
+        f"wall {results['wall_seconds']} s",
+    ]
+    return "\n".join(lines)
+
+
 def table(results: dict[str, Any]) -> str:
     """Format the results for a terminal."""
     m = results["machine"]
@@ -752,9 +855,24 @@ def main(argv: list[str] | None = None) -> int:
         help="sample hass with py-spy during each integration burst into DIR",
     )
     parser.add_argument("--py-spy", default=shutil.which("py-spy"), help="py-spy to use")
+    parser.add_argument(
+        "--startup",
+        type=lambda text: [int(n) for n in text.split(",")],
+        nargs="?",
+        const=[1, 10, 100],
+        metavar="N,N,...",
+        help="measure start-up with N accounts instead (default 1,10,100)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="restarts per case (--startup)")
     args = parser.parse_args(argv)
     if args.profile and not args.py_spy:
         parser.error("--profile needs py-spy (pip install py-spy; then --py-spy PATH)")
+    if args.startup:
+        results = asyncio.run(run_startup(args))
+        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+        print(startup_table(results))
+        print(f"results: {args.out}")
+        return 0
     results = asyncio.run(run(args))
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))

@@ -80,8 +80,9 @@ class PolarFlowCalendar[S: Summary](PolarFlowEntity, CalendarEntity):
     # The kinds of the history whose changes change the calendar.
     _kinds: frozenset[str]
 
-    # The event under way or next, as of the last state write.
+    # The event under way or next, and its item, as of the last state write.
     _shown: CalendarEvent | None = None
+    _shown_item: Summary | None = None
     _subscribers_update: Debouncer[None]
 
     async def async_added_to_hass(self) -> None:
@@ -109,13 +110,14 @@ class PolarFlowCalendar[S: Summary](PolarFlowEntity, CalendarEntity):
     ) -> None:
         """Show the current or next event again when a change of this calendar can alter it.
 
-        Items that ended before now cannot, unless an event is shown (it may have changed):
-        a burst of finished workouts then costs the calendar nothing.
+        Only an item that ends after now, or the shown event's own item, can: a burst of
+        finished workouts then costs the calendar nothing.
         """
         if kind.key not in self._kinds:
             return
         now = dt_util.now()
-        if self._shown is not None or any(
+        shown = self._shown_item
+        if any(type(item) is type(shown) and item.key == shown.key for item in changed) or any(
             span.end > now for span in self._spans_of(kind.key, changed, now)
         ):
             self.async_write_ha_state()
@@ -140,15 +142,18 @@ class PolarFlowCalendar[S: Summary](PolarFlowEntity, CalendarEntity):
         return self._shown
 
     def _current_or_next(self) -> CalendarEvent | None:
-        """Return the event under way, or else the next one."""
+        """Return the event under way, or else the next one; remember its item."""
         now = dt_util.now()
         ahead = [span for span in self._spans(now) if span.end > now]
         if not ahead:
+            self._shown_item = None
             return None
         texts = async_get_cached_translations(
             self.hass, self.hass.config.language, "entity", DOMAIN
         )
-        return self._event(min(ahead, key=lambda span: span.start), texts)
+        span = min(ahead, key=lambda span: span.start)
+        self._shown_item = span.item
+        return self._event(span, texts)
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime

@@ -579,3 +579,11 @@ async def test_past_exercises_leave_the_calendars_as_they_were(
     assert (writes[TRAINING], writes[SLEEP]) == (1, 0)
     assert hass.states.get(TRAINING).state == "on"
     assert hass.states.get(TRAINING).attributes["message"] == "Running · 8.1 km · 42 min"
+
+    # Another workout without a start, pushed while the run is shown, changes nothing shown.
+    replace_route(
+        polar_api, "get", f"{API}/v3/exercises/EX23", json=exercise_json("EX23", start=None)
+    )
+    assert (await post_webhook(notice_json("EX23"))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert (writes[TRAINING], writes[SLEEP]) == (1, 0)

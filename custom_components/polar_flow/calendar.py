@@ -14,6 +14,7 @@ from homeassistant.components.calendar import (
     CalendarEvent,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.translation import (
     async_get_cached_translations,
@@ -22,7 +23,7 @@ from homeassistant.helpers.translation import (
 from homeassistant.util import dt as dt_util
 
 from . import PolarFlowConfigEntry
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .coordinator import PolarFlowCoordinator
 from .entity import PolarFlowEntity
 from .exercise import ExerciseSummary, sport_key
@@ -35,6 +36,9 @@ PARALLEL_UPDATES = 0
 # An exercise without a duration still lasts a minute: an event of no length is never under
 # way, and its start and end triggers would run at the same moment.
 MIN_DURATION = timedelta(minutes=1)
+
+# Seconds between two updates of the dashboards subscribed to a calendar, as Home Assistant's.
+SUBSCRIBERS_COOLDOWN = 1.0
 
 TRAINING = CalendarEntityDescription(key="training", translation_key="training")
 SLEEP = CalendarEntityDescription(key="sleep", translation_key="sleep")
@@ -76,20 +80,56 @@ class PolarFlowCalendar[S: Summary](PolarFlowEntity, CalendarEntity):
     # The kinds of the history whose changes change the calendar.
     _kinds: frozenset[str]
 
+    # The event under way or next, and its item, as of the last state write.
+    _shown: CalendarEvent | None = None
+    _shown_item: Summary | None = None
+    _subscribers_update: Debouncer[None]
+
     async def async_added_to_hass(self) -> None:
         """Follow the history."""
         await super().async_added_to_hass()
+        self._subscribers_update = Debouncer(
+            self.hass,
+            LOGGER,
+            cooldown=SUBSCRIBERS_COOLDOWN,
+            immediate=True,
+            function=self.async_update_event_listeners,
+        )
+        self.async_on_remove(self._subscribers_update.async_shutdown)
         self.async_on_remove(
             self.coordinator.history.async_add_listener(self._async_history_changed)
         )
 
     @callback
+    def _handle_coordinator_update(self) -> None:
+        """Keep the state: it follows the history and the clock, not the coordinator."""
+
+    @callback
     def _async_history_changed(
-        self, kind: DataKind[Any], _changed: list[Summary], _dropped: list[Summary]
+        self, kind: DataKind[Any], changed: list[Summary], _dropped: list[Summary]
     ) -> None:
-        """Show the current or next event again after a kind of this calendar changed."""
-        if kind.key in self._kinds:
+        """Show the current or next event again when a change of this calendar can alter it.
+
+        Only an item that ends after now, or the shown event's own item, can: a burst of
+        finished workouts then costs the calendar nothing.
+        """
+        if kind.key not in self._kinds:
+            return
+        now = dt_util.now()
+        shown = self._shown_item
+        if any(type(item) is type(shown) and item.key == shown.key for item in changed) or any(
+            span.end > now for span in self._spans_of(kind.key, changed, now)
+        ):
             self.async_write_ha_state()
+        else:
+            # Dashboards showing the calendar get the finished items all the same.
+            self._subscribers_update.async_schedule_call()
+
+    @callback
+    def _async_write_ha_state(self) -> None:
+        """Find the event under way or next once per write, not once per state attribute."""
+        self._shown = self._current_or_next()
+        super()._async_write_ha_state()
 
     @property
     def available(self) -> bool:
@@ -98,15 +138,22 @@ class PolarFlowCalendar[S: Summary](PolarFlowEntity, CalendarEntity):
 
     @property
     def event(self) -> CalendarEvent | None:
-        """Return the event under way, or else the next one."""
+        """Return the event under way, or else the next one, as of the last state write."""
+        return self._shown
+
+    def _current_or_next(self) -> CalendarEvent | None:
+        """Return the event under way, or else the next one; remember its item."""
         now = dt_util.now()
         ahead = [span for span in self._spans(now) if span.end > now]
         if not ahead:
+            self._shown_item = None
             return None
         texts = async_get_cached_translations(
             self.hass, self.hass.config.language, "entity", DOMAIN
         )
-        return self._event(min(ahead, key=lambda span: span.start), texts)
+        span = min(ahead, key=lambda span: span.start)
+        self._shown_item = span.item
+        return self._event(span, texts)
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
@@ -120,9 +167,16 @@ class PolarFlowCalendar[S: Summary](PolarFlowEntity, CalendarEntity):
         ]
         return [self._event(span, texts) for span in sorted(spans, key=lambda span: span.start)]
 
-    @abstractmethod
     def _spans(self, now: datetime) -> Iterable[Span[S]]:
         """Return when each item of the calendar happened."""
+        for kind_key in sorted(self._kinds):
+            yield from self._spans_of(kind_key, self.coordinator.history.items(kind_key), now)
+
+    @abstractmethod
+    def _spans_of(
+        self, kind_key: str, items: Iterable[Summary], now: datetime
+    ) -> Iterable[Span[S]]:
+        """Return when each of some items of a kind of this calendar happened, oldest first."""
 
     @abstractmethod
     def _event(self, span: Span[S], texts: Texts) -> CalendarEvent:
@@ -145,9 +199,11 @@ class TrainingCalendar(PolarFlowCalendar[ExerciseSummary]):
         """Initialise the training calendar."""
         super().__init__(coordinator, TRAINING)
 
-    def _spans(self, now: datetime) -> Iterable[Span[ExerciseSummary]]:
+    def _spans_of(
+        self, kind_key: str, items: Iterable[Summary], now: datetime
+    ) -> Iterable[Span[ExerciseSummary]]:
         """Return each exercise with a start; one without a duration lasts a minute."""
-        for item in self.coordinator.history.items("exercise"):
+        for item in items:
             if isinstance(item, ExerciseSummary) and item.start is not None:
                 duration = timedelta(seconds=item.duration or 0)
                 yield Span(item.start, item.start + max(duration, MIN_DURATION), item)
@@ -198,15 +254,23 @@ class SleepCalendar(PolarFlowCalendar[SleepItem]):
         """Initialise the sleep calendar."""
         super().__init__(coordinator, SLEEP)
 
-    def _spans(self, now: datetime) -> Iterable[Span[SleepItem]]:
-        """Return each night with its times, then the newest window not yet over."""
-        history = self.coordinator.history
-        for item in history.items("sleep"):
-            if isinstance(item, SleepSummary) and item.start and item.end and item.end > item.start:
-                yield Span(item.start, item.end, item)
+    def _spans_of(
+        self, kind_key: str, items: Iterable[Summary], now: datetime
+    ) -> Iterable[Span[SleepItem]]:
+        """Return each night with its times; of the windows the newest not yet over."""
+        if kind_key == "sleep":
+            for item in items:
+                if (
+                    isinstance(item, SleepSummary)
+                    and item.start
+                    and item.end
+                    and item.end > item.start
+                ):
+                    yield Span(item.start, item.end, item)
+            return
         windows = [
             Span(item.sleep_window_start, item.sleep_window_end, item)
-            for item in history.items("sleepwise_circadian_bedtime")
+            for item in items
             if isinstance(item, BedtimeSummary)
             and item.sleep_window_start
             and item.sleep_window_end

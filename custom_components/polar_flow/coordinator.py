@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 # A notice dropped because the client has too many fetches pending is caught up after this.
 DROPPED_CATCH_UP_DELAY = 15.0
+# Items a catch-up publishes before it lets the event loop answer webhook deliveries.
+PUBLISH_GROUP = 16
 
 type AccountData = dict[str, Summary]
 
@@ -219,13 +222,19 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
                     raise
                 errors.append(err)
                 continue
-            self._reconcile(kind, items, mark)
+            await self._async_reconcile(kind, items, mark)
         if errors:
             raise errors[0]
         return self.ledger.latest
 
-    def _reconcile(self, kind: DataKind[Any], items: Sequence[Summary], mark: int) -> None:
-        """Publish what a listing shows new, or take the kind's baseline on its first listing."""
+    async def _async_reconcile(
+        self, kind: DataKind[Any], items: Sequence[Summary], mark: int
+    ) -> None:
+        """Publish what a listing shows new, or take the kind's baseline on its first listing.
+
+        A catch-up may bring hundreds of items: the event loop is let go between groups of
+        them, so that webhook deliveries are answered meanwhile.
+        """
         ordered = sorted(items, key=lambda item: item.order)
         self.ledger.mark_listed(kind)
         self.history.async_add(kind, ordered)
@@ -235,13 +244,16 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             self.data = self.ledger.latest
             return
         # Offering publishes (or holds) each new item; the new ones are kept for their followers.
-        published = [
-            item
-            for item in ordered
-            if not self.fetcher.busy(kind, item.key)
-            and not self.ledger.remembered_since(kind, item.key, mark)
-            and self.publisher.async_offer(kind, item)
-        ]
+        published: list[Summary] = []
+        for item in ordered:
+            if (
+                not self.fetcher.busy(kind, item.key)
+                and not self.ledger.remembered_since(kind, item.key, mark)
+                and self.publisher.async_offer(kind, item)
+            ):
+                published.append(item)
+                if len(published) % PUBLISH_GROUP == 0:
+                    await asyncio.sleep(0)
         # A follower listed in this reconcile anyway needs no fetch of its own.
         self._async_follow_up(kind, published, skip_due=True)
 

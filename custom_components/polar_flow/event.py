@@ -44,6 +44,10 @@ class PolarFlowEvent(PolarFlowEntity, EventEntity):
         self.async_on_remove(self.coordinator.publisher.async_add_listener(self._async_published))
 
     @callback
+    def _handle_coordinator_update(self) -> None:
+        """Keep the state: it changes only when an item of the kind is published."""
+
+    @callback
     def _async_published(self, kind: DataKind[Any], item: Summary) -> None:
         """Fire the event for an item of this entity's kind."""
         if kind is not self._kind:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.sensor import SensorEntity
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import PolarFlowConfigEntry
@@ -48,6 +48,21 @@ class PolarFlowSensor(PolarFlowEntity, SensorEntity):
         """Initialise the sensor of one value of a kind."""
         super().__init__(coordinator, description)
         self._kind = kind.key
+        # What the state was last written with: the kind's newest item and the availability.
+        self._shown = (coordinator.data.get(kind.key), self.available)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when the kind's newest item or the availability changed.
+
+        Each newest item of any kind updates the coordinator's listeners: a burst of workouts
+        would otherwise rewrite every night's and day's sensor once per workout.
+        """
+        shown = (self.coordinator.data.get(self._kind), self.available)
+        if shown[0] is self._shown[0] and shown[1] == self._shown[1]:
+            return
+        self._shown = shown
+        super()._handle_coordinator_update()
 
     @property
     def native_value(self) -> SensorValue:

@@ -36,9 +36,12 @@ def test_bench_smoke(socket_enabled: None, tmp_path: Path) -> None:
         assert key in results, key
     (burst,) = results["bursts"]
     assert burst["notices"] == 50
-    for side in ("baseline", "integration"):
+    for side in ("baseline", "floor", "integration"):
         assert burst[side]["statuses"] == {"200": 50}
         assert {"p50", "p99"} <= set(burst[side]["ack_ms"])
+    # The floor really did the work: one fetch and one bus event per notice.
+    assert burst["floor"]["fired"] == 50
+    assert burst["floor_ratio"] > 0
     assert burst["lost"] == burst["duplicated"] == 0
     # At most one fetch per notice: what the client's bound on pending fetches drops is
     # published by one catch-up listing instead.
@@ -53,3 +56,27 @@ def test_bench_smoke(socket_enabled: None, tmp_path: Path) -> None:
     assert results["integration_log_errors"] == []
     assert "table" not in done.stderr
     assert "end-to-end api_0ms" in done.stdout
+    assert "floor/s" in done.stdout
+
+
+@pytest.mark.timeout(300)
+def test_bench_startup_smoke(socket_enabled: None, tmp_path: Path) -> None:
+    """`scripts/bench --startup 1` restarts hass with the entry on and disabled, and says so."""
+    out = tmp_path / "startup.json"
+    done = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, "-m", "scripts.bench_run", "--startup", "1", "--repeats", "1",
+         "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=290,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (row,) = json.loads(out.read_text())["startup"]
+    assert row["accounts"] == 1
+    assert row["running_on_s"] > 0
+    assert row["running_off_s"] > 0
+    assert 0 < row["entries_loaded_s"] <= row["running_on_s"] + 1
+    assert row["setup_info_s"] > 0
+    assert "accounts |  running disabled" in done.stdout

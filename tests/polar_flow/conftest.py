@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Generator
 from datetime import datetime, timedelta
 import hashlib
@@ -33,7 +34,8 @@ from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
 )
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -638,3 +640,20 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Serialise states and registry entries without their ids and times, as core's tests do."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+def count_writes(hass: HomeAssistant) -> Counter[str]:
+    """Count each entity's state writes from now on, changed or only reported again."""
+    writes: Counter[str] = Counter()
+
+    @callback
+    def _ours(data: Any) -> bool:
+        return str(data["entity_id"]).split(".", 1)[1].startswith("alice_runner")
+
+    @callback
+    def _count(event: Event) -> None:
+        writes[event.data["entity_id"]] += 1
+
+    for event_type in (EVENT_STATE_CHANGED, EVENT_STATE_REPORTED):
+        hass.bus.async_listen(event_type, _count, _ours)
+    return writes

@@ -35,6 +35,7 @@ from .conftest import (
     API,
     USER_ID,
     PostWebhook,
+    count_writes,
     exercise_json,
     load_fixture,
     load_list,
@@ -549,3 +550,45 @@ async def test_half_an_hour_before_the_sleep_window(
     await at(hass, freezer, "2026-11-30T05:10:00+00:00")
     assert hass.states.get(SLEEP).state == "off"
     assert "message" not in hass.states.get(SLEEP).attributes
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_past_exercises_leave_the_calendars_as_they_were(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+) -> None:
+    """A burst of finished workouts does not rewrite the calendars; one under way shows at once."""
+    await set_up(hass, freezer, config_entry, "2026-11-27T06:20:00+00:00")
+    writes = count_writes(hass)
+    for day in range(20, 23):
+        exercise = f"EX{day}"
+        replace_route(
+            polar_api,
+            "get",
+            f"{API}/v3/exercises/{exercise}",
+            json=exercise_json(exercise, start=f"2026-11-{day}T10:00:00"),
+        )
+        assert (await post_webhook(notice_json(exercise))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert (
+        len(await get_events(hass, TRAINING, "2026-11-20T00:00:00Z", "2026-11-23T00:00:00Z")) == 3
+    )
+    assert (writes[TRAINING], writes[SLEEP]) == (0, 0)
+
+    # This morning's run, under way since 06:00 UTC.
+    assert (await post_webhook(notice_json("EX1"))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert (writes[TRAINING], writes[SLEEP]) == (1, 0)
+    assert hass.states.get(TRAINING).state == "on"
+    assert hass.states.get(TRAINING).attributes["message"] == "Running · 8.1 km · 42 min"
+
+    # Another workout without a start, pushed while the run is shown, changes nothing shown.
+    replace_route(
+        polar_api, "get", f"{API}/v3/exercises/EX23", json=exercise_json("EX23", start=None)
+    )
+    assert (await post_webhook(notice_json("EX23"))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert (writes[TRAINING], writes[SLEEP]) == (1, 0)

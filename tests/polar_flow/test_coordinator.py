@@ -389,6 +389,40 @@ async def test_reconcile_finds_a_lost_push(
     assert [event.data["exercise_id"] for event in events] == ["EX3"]
 
 
+async def test_a_large_catch_up_lets_deliveries_be_answered_meanwhile(
+    freezer: FrozenDateTimeFactory,
+    setup_integration: MockConfigEntry,
+    hass: HomeAssistant,
+    exercises: list[dict[str, Any]],
+    events: list[Event],
+) -> None:
+    """A listing of many new exercises publishes them in order, yielding the loop between groups.
+
+    Other work of the loop, such as answering a webhook delivery, runs between two groups.
+    """
+    missed = [f"EX{n}" for n in range(100, 160)]
+    for n, exercise in enumerate(missed):
+        exercises.append(exercise_json(exercise, start=f"2026-11-27T0{n // 6}:{n % 6}5:00"))
+    turns = 0
+
+    @callback
+    def _turn() -> None:
+        """Count the event loop's turns while the catch-up runs."""
+        nonlocal turns
+        turns += 1
+        if len(events) < len(missed):
+            hass.loop.call_soon(_turn)
+
+    seen_at: list[int] = []
+    hass.bus.async_listen(EVENT_EXERCISE, lambda _event: seen_at.append(turns))
+    freezer.tick(timedelta(hours=7))
+    async_fire_time_changed(hass)
+    hass.loop.call_soon(_turn)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [event.data["exercise_id"] for event in events] == missed
+    assert len(set(seen_at)) > 1
+
+
 async def test_catch_up_at_startup_waits_for_home_assistant(
     hass: HomeAssistant,
     setup_credentials: None,

@@ -16,7 +16,7 @@ from homeassistant.helpers.translation import async_get_translations
 
 from custom_components.polar_flow.const import DOMAIN
 
-from .conftest import PostWebhook, load_list, notice_json, push
+from .conftest import PostWebhook, count_writes, load_list, notice_json, push
 
 EVENT_ENTITY = "event.alice_runner_exercise"
 EVENT_ENTITIES = {
@@ -116,3 +116,17 @@ async def test_each_entity_fires_for_its_kind_only(
     assert hass.states.get(EVENT_ENTITIES["exercise"]).state == "unknown"
     assert hass.states.get(EVENT_ENTITIES["sleep"]).attributes["event_type"] == "sleep"
     assert hass.states.get(EVENT_ENTITIES["nightly_recharge"]).attributes["event_type"] == "good"
+
+
+@pytest.mark.usefixtures("setup_integration")
+async def test_a_push_writes_only_its_kinds_event_entity(
+    hass: HomeAssistant, post_webhook: PostWebhook
+) -> None:
+    """A pushed exercise writes the exercise entity once; the other kinds' are left as they were."""
+    writes = count_writes(hass)
+    assert (await post_webhook(notice_json("EX1"))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(EVENT_ENTITY).attributes["event_type"] == "exercise"
+    assert {entity: n for entity, n in writes.items() if entity.startswith("event.")} == {
+        EVENT_ENTITY: 1
+    }

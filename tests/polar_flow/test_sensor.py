@@ -13,7 +13,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from .conftest import load_fixture, load_list
+from .conftest import PostWebhook, count_writes, load_fixture, load_list, notice_json
 
 
 @pytest.fixture
@@ -53,3 +53,18 @@ async def test_sensor_platform(
         assert await hass.config_entries.async_setup(config_entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
     await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "setup_integration")
+async def test_a_push_writes_only_its_kinds_sensors(
+    hass: HomeAssistant, post_webhook: PostWebhook
+) -> None:
+    """A pushed exercise writes the exercise's sensors; a night's sensors are left as they were."""
+    writes = count_writes(hass)
+    assert (await post_webhook(notice_json("EX1"))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get("sensor.alice_runner_last_exercise_sport").state == "running"
+    assert writes["sensor.alice_runner_last_exercise_sport"] == 1
+    sensors = [entity for entity in writes if entity.startswith("sensor.")]
+    assert sensors
+    assert [entity for entity in sensors if "exercise" not in entity] == []

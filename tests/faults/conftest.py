@@ -247,8 +247,10 @@ async def polar(
     monkeypatch.setenv(ENV_AUTHORIZE_URL, f"{sim_server.url}/oauth2/authorization")
     monkeypatch.setenv(ENV_TOKEN_URL, f"{sim_server.url}/v2/oauth2/token")
     monkeypatch.setenv(ENV_API_URL, sim_server.url)
-    # Every view must exist before the test server starts: http, webhook, credentials.
+    # Every view must exist before the test server starts: http, webhook, credentials, and the
+    # calendar panel's API of the integration's calendars.
     assert await async_setup_component(hass, "http", {})
+    assert await async_setup_component(hass, "calendar", {})
     assert await async_setup_component(hass, "webhook", {})
     assert await async_setup_component(hass, "application_credentials", {})
     client = await hass_client_no_auth()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any, NotRequired, TypedDict
@@ -52,6 +53,8 @@ class History:
         self._items: dict[str, dict[str, Summary]] = {key: {} for key in kinds}
         self._listeners: list[HistoryListener] = []
         self._coverage: dict[str, Coverage] = {}
+        # Per kind, its items by order and their orders; built at the first read after a change.
+        self._sorted: dict[str, tuple[list[str], list[Summary]]] = {}
 
     async def async_load(self) -> None:
         """Restore the stored history; unreadable items are left out."""
@@ -74,6 +77,7 @@ class History:
             for history_key, data in items.items():
                 try:
                     self._items[key][str(history_key)] = kind.restore(data)
+                    self._sorted.pop(key, None)
                 except KeyError, TypeError, ValueError, AttributeError:
                     LOGGER.debug("Ignored an unreadable %s in the history", key)
 
@@ -94,6 +98,7 @@ class History:
                 known[key] = item
                 changed.append(item)
         if changed:
+            self._sorted.pop(kind.key, None)
             changed.sort(key=lambda item: item.order)
             self._save()
             self._notify(kind, changed, [])
@@ -103,14 +108,13 @@ class History:
         self, kind_key: str, start: str | None = None, end: str | None = None
     ) -> list[Summary]:
         """Return a kind's items, oldest first, whose order is in [start, end) when given."""
-        return sorted(
-            (
-                item
-                for item in self._items.get(kind_key, {}).values()
-                if (start is None or item.order >= start) and (end is None or item.order < end)
-            ),
-            key=lambda item: item.order,
-        )
+        if (ordered := self._sorted.get(kind_key)) is None:
+            items = sorted(self._items.get(kind_key, {}).values(), key=lambda item: item.order)
+            ordered = self._sorted[kind_key] = ([item.order for item in items], items)
+        orders, items = ordered
+        first = 0 if start is None else bisect_left(orders, start)
+        last = len(items) if end is None else bisect_left(orders, end)
+        return items[first:last]
 
     def counts(self) -> dict[str, int]:
         """Return how many items each kind has in the history."""
@@ -138,6 +142,7 @@ class History:
             kind = self._kinds[key]
             for item in dropped:
                 del known[history_key(kind, item)]
+            self._sorted.pop(key, None)
             self._save()
             self._notify(kind, [], sorted(dropped, key=lambda item: item.order))
 

@@ -20,6 +20,7 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.const import UnitOfEnergy, UnitOfLength, UnitOfMass, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -48,6 +49,9 @@ STORAGE_VERSION = 1
 # Seconds to gather the writes of a burst; unloading writes at once.
 SAVE_DELAY = 10
 HOUR: Final = timedelta(hours=1)
+# Seconds during which further changes are gathered into one write: a burst of pushes or a
+# catch-up rewrites each statistic once, not once per item.
+WRITE_COOLDOWN = 2.0
 
 
 def _dated(summary: Any) -> str | None:
@@ -240,6 +244,16 @@ class StatisticsImporter:
         # Per statistic, the first day written since the start ("" for every day).
         self._written_since: dict[str, str] = {}
         self._dirty = False
+        # Per statistic, the first day to rewrite at the next write.
+        self._pending: dict[str, str] = {}
+        self._writes = Debouncer(
+            hass,
+            LOGGER,
+            cooldown=WRITE_COOLDOWN,
+            immediate=True,
+            function=self._async_write_pending,
+            background=True,
+        )
 
     async def async_load(self) -> None:
         """Restore the anchors of the sums."""
@@ -257,7 +271,9 @@ class StatisticsImporter:
                 LOGGER.warning("Ignored the damaged stored start of the %s statistic", key)
 
     async def async_flush(self) -> None:
-        """Write the anchors now, before the entry unloads."""
+        """Write what is pending and the anchors now, before the entry unloads."""
+        self._writes.async_shutdown()
+        self._async_write_pending()
         if self._dirty:
             await self._store.async_save(self._stored())
 
@@ -297,7 +313,18 @@ class StatisticsImporter:
                 and (anchor is None or day >= anchor["day"])
             ]
             if days:
-                self._async_write(statistic, min(days))
+                since = min(days)
+                self._pending[statistic.key] = min(since, self._pending.get(statistic.key, since))
+        if self._pending:
+            self._writes.async_schedule_call()
+
+    @callback
+    def _async_write_pending(self) -> None:
+        """Rewrite each statistic that changed, from its earliest changed day on."""
+        pending, self._pending = self._pending, {}
+        for statistic in STATISTICS:
+            if (since := pending.get(statistic.key)) is not None:
+                self._async_write(statistic, since)
 
     def _move_anchor(self, statistic: PolarFlowStatistic[Any], dropped: list[Summary]) -> None:
         """Keep the forgotten days in the sum: start it after them, with their total."""

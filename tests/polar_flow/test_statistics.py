@@ -33,6 +33,7 @@ from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
 from custom_components.polar_flow.const import RECONCILE_INTERVAL
+from custom_components.polar_flow.statistics import WRITE_COOLDOWN
 
 from .conftest import (
     API,
@@ -113,9 +114,16 @@ def local_day(start: float) -> str:
     return dt_util.as_local(dt_util.utc_from_timestamp(start)).date().isoformat()
 
 
+async def recorded(hass: HomeAssistant) -> None:
+    """Let the statistics be written and the recorder commit them."""
+    # Changes within the cooldown after a write are written together at its end.
+    await move_time(hass, WRITE_COOLDOWN)
+    await async_wait_recording_done(hass)
+
+
 async def read(hass: HomeAssistant, key: str, column: str) -> dict[str, float]:
     """Return one column of a statistic's hourly rows by local day, as the recorder has them."""
-    await async_wait_recording_done(hass)
+    await recorded(hass)
     rows = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
@@ -131,7 +139,7 @@ async def read(hass: HomeAssistant, key: str, column: str) -> dict[str, float]:
 
 async def row_starts(hass: HomeAssistant, key: str) -> list[datetime]:
     """Return when a statistic's rows start."""
-    await async_wait_recording_done(hass)
+    await recorded(hass)
     rows = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
@@ -147,7 +155,7 @@ async def row_starts(hass: HomeAssistant, key: str) -> list[datetime]:
 
 async def polar_statistics(hass: HomeAssistant) -> dict[str, dict[str, Any]]:
     """Return the metadata of every Polar Flow statistic by its key."""
-    await async_wait_recording_done(hass)
+    await recorded(hass)
     return {
         item["statistic_id"].removeprefix("polar_flow:").removesuffix(f"_{USER_ID}"): item
         for item in await async_list_statistic_ids(hass)
@@ -291,7 +299,7 @@ async def test_daily_change_in_the_energy_style_view(
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     """The statistics graph's daily change of a sum is the day's value."""
-    await async_wait_recording_done(hass)
+    await recorded(hass)
     client = await hass_ws_client(hass)
     await client.send_json_auto_id(
         {
@@ -366,13 +374,14 @@ async def test_a_restart_writes_only_the_newest_rows(
     activities: list[dict[str, Any]],
 ) -> None:
     """A restart rewrites at most each statistic's last row, and the sums go on from there."""
+    await recorded(hass)
     with patch(
         "custom_components.polar_flow.statistics.async_add_external_statistics",
         wraps=async_add_external_statistics,
     ) as add:
         assert await hass.config_entries.async_reload(setup_integration.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
-        await async_wait_recording_done(hass)
+        await recorded(hass)
     written = {call.args[1]["statistic_id"]: len(list(call.args[2])) for call in add.mock_calls}
     assert written == {statistic_id(key): 1 for key in ALL}
 
@@ -515,4 +524,38 @@ async def test_a_damaged_stored_start_is_ignored(
     assert "Ignored the damaged stored start of the steps statistic" in caplog.text
     assert await read(hass, "steps", "sum") == dict(
         zip(DAYS, [1000, 3000, 6000, 10000, 15000], strict=True)
+    )
+
+
+async def test_a_burst_is_written_once_per_cooldown(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    activities: list[dict[str, Any]],
+) -> None:
+    """Changes pushed while a write cools down are gathered into one write at its end."""
+    await recorded(hass)
+    with patch(
+        "custom_components.polar_flow.statistics.async_add_external_statistics",
+        wraps=async_add_external_statistics,
+    ) as add:
+        for day, steps in (("2026-11-27", 3100), ("2026-11-25", 1100), ("2026-11-28", 4100)):
+            correct(activities, day, steps)
+            await push_day(hass, post_webhook, day)
+        steps_writes = [
+            [row["state"] for row in call.args[2]]
+            for call in add.mock_calls
+            if call.args[1]["statistic_id"] == statistic_id("steps")
+        ]
+        assert steps_writes == []
+        await recorded(hass)
+    steps_writes = [
+        [row["state"] for row in call.args[2]]
+        for call in add.mock_calls
+        if call.args[1]["statistic_id"] == statistic_id("steps")
+    ]
+    # One write from the earliest changed day on.
+    assert steps_writes == [[1100, 2000, 3100, 4100, 5000]]
+    assert await read(hass, "steps", "sum") == dict(
+        zip(DAYS, [1100, 3100, 6200, 10300, 15300], strict=True)
     )

@@ -78,7 +78,7 @@ class Ledger:
         # was: the listing tells them apart. Nothing is kept per item between listings.
         self._remembered = 0
         self._remembered_at: dict[tuple[str, str], int] = {}
-        self._listings = 0
+        self._listing = False
 
     @property
     def latest(self) -> dict[str, Summary]:
@@ -151,13 +151,13 @@ class Ledger:
     @contextmanager
     def listing(self) -> Iterator[int]:
         """Tell apart the items remembered while a listing is under way; give its mark."""
-        self._listings += 1
+        # The coordinator lists one kind at a time, never two at once.
+        self._listing = True
         try:
             yield self._remembered
         finally:
-            self._listings -= 1
-            if not self._listings:
-                self._remembered_at.clear()
+            self._listing = False
+            self._remembered_at.clear()
 
     def remembered_since(self, kind: DataKind[Any], key: str, mark: int) -> bool:
         """Return whether an item was remembered after the mark of a listing under way."""
@@ -165,7 +165,7 @@ class Ledger:
 
     def remember(self, kind: DataKind[Any], item: Summary) -> None:
         """Mark an item as published with its content."""
-        if self._listings:
+        if self._listing:
             self._remembered_at[(kind.key, item.key)] = self._remembered
         self._remembered += 1
         digest = content_hash(item) if kind.rule is PublishRule.LATEST_PER_DATE else None

@@ -394,6 +394,12 @@ class Probe:
         return accounts
 
 
+def session_for_load() -> aiohttp.ClientSession:
+    """Return a session without a total timeout: under tracemalloc a burst may take minutes."""
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=30)
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=128), timeout=timeout)
+
+
 def log(message: str) -> None:
     """Tell what the bench is doing, on stderr."""
     print(f"[{time.monotonic() - T0:7.1f} s] {message}", file=sys.stderr, flush=True)
@@ -438,7 +444,7 @@ async def run_notices(args: argparse.Namespace, root: Path) -> dict[str, Any]:  
     results: dict[str, Any] = {"accounts": args.accounts, "notices": n}
     bench.start_processes()
     try:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=128)) as session:
+        async with session_for_load() as session:
             api, sim = await bench.open(session)
             assert bench.hass is not None
             await bench.add_accounts(api, sim, bench.accounts)
@@ -567,7 +573,7 @@ async def run_accounts(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     bench.start_processes()
     try:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=128)) as session:
+        async with session_for_load() as session:
             api, sim = await bench.open(session)
             assert bench.hass is not None
             ws = await api.websocket()

@@ -452,8 +452,10 @@ async def run_notices(args: argparse.Namespace, root: Path) -> dict[str, Any]:  
             ws = await api.websocket()
             probe = Probe(ws, bench.hass.pid)
             await probe.start(args.frames)
-            events = Events(await ws.subscribe_events(EVENT))
-            template: dict[str, Any] = {}
+            # Events on a connection of their own: Home Assistant drops a connection whose
+            # messages pile up while a snapshot holds its loop.
+            events_ws = await api.websocket()
+            events = Events(await events_ws.subscribe_events(EVENT))
 
             async def notices(items: list[tuple[int, str]], new: list[str]) -> dict[str, Any]:
                 sent = await fire(
@@ -475,9 +477,10 @@ async def run_notices(args: argparse.Namespace, root: Path) -> dict[str, Any]:  
             # Warm-up: first-time allocations (imports, caches) are not growth; one event's data
             # is the baseline's template.
             warm = await bench.exercises(sim, args.warmup)
-            queue = await ws.subscribe_events(EVENT)
-            await notices(warm, [ex for _, ex in warm])
-            template = (await asyncio.wait_for(queue.get(), 30))["data"]
+            async with await api.websocket() as once:
+                queue = await once.subscribe_events(EVENT)
+                await notices(warm, [ex for _, ex in warm])
+                template = (await asyncio.wait_for(queue.get(), 30))["data"]
             await asyncio.sleep(settle)
 
             log(f"(a) baseline: {n} bus events")
@@ -534,6 +537,7 @@ async def run_notices(args: argparse.Namespace, root: Path) -> dict[str, Any]:  
                 )
             results["flat"] = flat_summary(samples, n)
             await events.close()
+            await events_ws.close()
             await ws.close()
     finally:
         bench.stop()
@@ -579,7 +583,8 @@ async def run_accounts(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             ws = await api.websocket()
             probe = Probe(ws, bench.hass.pid)
             await probe.start(args.frames)
-            events = Events(await ws.subscribe_events(EVENT))
+            events_ws = await api.websocket()
+            events = Events(await events_ws.subscribe_events(EVENT))
             await asyncio.sleep(args.settle)
             first = await probe.sample("d0")
             signed: list[int] = []
@@ -613,6 +618,7 @@ async def run_accounts(args: argparse.Namespace, root: Path) -> dict[str, Any]:
                     }
                 )
             await events.close()
+            await events_ws.close()
             await ws.close()
     finally:
         bench.stop()

@@ -43,7 +43,6 @@ from scripts.bench_run import (
     rss_kib,
 )
 from scripts.harness import (
-    HassWebSocket,
     HomeAssistantApi,
     SimControl,
     ensure_application_credentials,
@@ -365,23 +364,30 @@ class MemoryBench(Bench):
 
 
 class Probe:
-    """The probe's websocket commands, and the hass process's RSS."""
+    """The probe's websocket commands, and the hass process's RSS.
 
-    def __init__(self, ws: HassWebSocket, pid: int) -> None:
-        """Bind a websocket and the hass pid."""
-        self.ws = ws
+    Each command on a connection of its own: a loop held for minutes by a burst may miss the
+    websocket's heartbeat, and Home Assistant then closes the connection.
+    """
+
+    def __init__(self, api: HomeAssistantApi, pid: int) -> None:
+        """Bind the REST API (for its token) and the hass pid."""
+        self.api = api
         self.pid = pid
+
+    async def command(self, command: str, **payload: Any) -> Any:
+        """Run one of the probe's commands."""
+        async with await self.api.websocket() as ws:
+            return await ws.command(command, within=600, **payload)
 
     async def start(self, frames: int) -> None:
         """Start tracemalloc in hass."""
-        await self.ws.command("bench_memory/start", frames=frames)
+        await self.command("bench_memory/start", frames=frames)
 
     async def sample(self, name: str, compare_to: str | None = None) -> dict[str, Any]:
         """Take a snapshot (after gc) and RSS; with compare_to, the growth by file since then."""
         extra = {"compare_to": compare_to} if compare_to else {}
-        result: dict[str, Any] = await self.ws.command(
-            "bench_memory/snapshot", name=name, within=600, **extra
-        )
+        result: dict[str, Any] = await self.command("bench_memory/snapshot", name=name, **extra)
         result["rss_kib"] = rss_kib(self.pid)
         # RSS without what tracemalloc itself holds (its traces grow with the heap).
         result["rss_net_kib"] = result["rss_kib"] - result["tracemalloc_overhead"] // 1024
@@ -389,7 +395,7 @@ class Probe:
 
     async def accounts(self) -> list[dict[str, Any]]:
         """Return each account's data sizes."""
-        result: dict[str, Any] = await self.ws.command("bench_memory/accounts", within=600)
+        result: dict[str, Any] = await self.command("bench_memory/accounts")
         accounts: list[dict[str, Any]] = result["accounts"]
         return accounts
 
@@ -449,8 +455,7 @@ async def run_notices(args: argparse.Namespace, root: Path) -> dict[str, Any]:  
             assert bench.hass is not None
             await bench.add_accounts(api, sim, bench.accounts)
             await bench.wait_webhook(sim)
-            ws = await api.websocket()
-            probe = Probe(ws, bench.hass.pid)
+            probe = Probe(api, bench.hass.pid)
             await probe.start(args.frames)
             # Events on a connection of their own: Home Assistant drops a connection whose
             # messages pile up while a snapshot holds its loop.
@@ -486,7 +491,7 @@ async def run_notices(args: argparse.Namespace, root: Path) -> dict[str, Any]:  
             log(f"(a) baseline: {n} bus events")
             # (a) baseline: the same number of bus events, the same data, from the probe.
             a0 = await probe.sample("a0")
-            await ws.command("bench_memory/fire", count=n, data=template, within=600)
+            await probe.command("bench_memory/fire", count=n, data=template)
             await asyncio.sleep(settle)
             a1 = await probe.sample("a1", "a0")
             results["baseline"] = growth_row(a1, a0)
@@ -538,7 +543,6 @@ async def run_notices(args: argparse.Namespace, root: Path) -> dict[str, Any]:  
             results["flat"] = flat_summary(samples, n)
             await events.close()
             await events_ws.close()
-            await ws.close()
     finally:
         bench.stop()
     return results
@@ -580,8 +584,7 @@ async def run_accounts(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         async with session_for_load() as session:
             api, sim = await bench.open(session)
             assert bench.hass is not None
-            ws = await api.websocket()
-            probe = Probe(ws, bench.hass.pid)
+            probe = Probe(api, bench.hass.pid)
             await probe.start(args.frames)
             events_ws = await api.websocket()
             events = Events(await events_ws.subscribe_events(EVENT))
@@ -619,7 +622,6 @@ async def run_accounts(args: argparse.Namespace, root: Path) -> dict[str, Any]:
                 )
             await events.close()
             await events_ws.close()
-            await ws.close()
     finally:
         bench.stop()
     return {"steps": rows}

@@ -71,6 +71,8 @@ class Simulator:
         self.rng = random.Random(f"{config.seed}:ids")  # noqa: S311
         self._dirty = False
         self._saver: asyncio.Task[None] | None = None
+        # Per user: how many workouts, and when the latest ended; for the state it was built from.
+        self._workouts: tuple[SimState, dict[int, tuple[int, float | None]]] = (self.state, {})
         if loaded is None:
             self.state.settings.auto_approve = config.auto_approve
             self.state.settings.recharge_delay = recharge_delay(config.recharge_delay)
@@ -360,7 +362,7 @@ class Simulator:
         """Record a workout that has just ended and (optionally) push EXERCISE."""
         user = self.user(user_id)
         fields = dict(fields or {})
-        n = sum(1 for e in self.state.exercises.values() if e.user_id == user_id)
+        n, last_end = self._workouts_of(user_id)
         rng = rng_for(self.config.seed, user_id, "exercise", n)
         explicit_id = fields.pop("id", None)
         exercise_id = explicit_id or new_hash_id(rng)
@@ -399,7 +401,7 @@ class Simulator:
             sport=sport,
             duration_s=duration_s,
             distance_m=float(distance) if distance is not None else None,
-            not_before=self._last_workout_end(user_id),
+            not_before=last_end,
         )
         summary.update(fields)
         if sport is not None and sport not in SPORTS:
@@ -408,20 +410,29 @@ class Simulator:
             route = []
         exercise = Exercise(exercise_id, user_id, now, summary, samples, zones, route)
         self.state.exercises[exercise_id] = exercise
+        end = workout_end(exercise.summary)
+        ends = [value for value in (last_end, end) if value is not None]
+        self._workouts[1][user_id] = (n + 1, max(ends, default=None))
         self.mark_dirty()
         result = None
         if push:
             result = self.notify("EXERCISE", user_id, entity_id=exercise_id)
         return exercise, result
 
-    def _last_workout_end(self, user_id: int) -> float | None:
-        """Return when the user's latest workout ended (UTC seconds), if any is readable."""
-        ends = [
-            end
-            for exercise in self.state.exercises.values()
-            if exercise.user_id == user_id and (end := workout_end(exercise.summary)) is not None
-        ]
-        return max(ends, default=None)
+    def _workouts_of(self, user_id: int) -> tuple[int, float | None]:
+        """Return how many workouts a user has and when the latest readable one ended.
+
+        Kept per user, so recording many workouts stays linear.
+        """
+        state, index = self._workouts
+        if state is not self.state:
+            index = {}
+            self._workouts = (self.state, index)
+        if user_id not in index:
+            mine = [e for e in self.state.exercises.values() if e.user_id == user_id]
+            ends = [end for e in mine if (end := workout_end(e.summary)) is not None]
+            index[user_id] = (len(mine), max(ends, default=None))
+        return index[user_id]
 
     def parse_day(self, value: object | None) -> date:
         """Parse a date argument (default: today, simulated)."""

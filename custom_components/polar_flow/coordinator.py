@@ -212,17 +212,17 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             if not self.ledger.due_for_listing(kind):
                 continue
             # Items published while the listing is under way are newer than what it shows.
-            mark = self.ledger.remembered
-            try:
-                items = await self.fetcher.async_list(kind)
-            except ConfigEntryAuthFailed:
-                raise
-            except UpdateFailed as err:
-                if err.retry_after is not None:
+            with self.ledger.listing() as mark:
+                try:
+                    items = await self.fetcher.async_list(kind)
+                except ConfigEntryAuthFailed:
                     raise
-                errors.append(err)
-                continue
-            await self._async_reconcile(kind, items, mark)
+                except UpdateFailed as err:
+                    if err.retry_after is not None:
+                        raise
+                    errors.append(err)
+                    continue
+                await self._async_reconcile(kind, items, mark)
         if errors:
             raise errors[0]
         return self.ledger.latest

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, NotRequired, TypedDict, override
 
 from homeassistant.core import HomeAssistant
@@ -73,9 +74,11 @@ class Ledger:
         self._seen: dict[str, dict[str, StoredSeen]] = {}
         self._latest: dict[str, Summary] = {}
         self._listed_at: dict[str, float] = {}
-        # How many items were remembered, and when each key last was: a listing tells them apart.
+        # How many items were remembered, and, while a listing is under way, when each key last
+        # was: the listing tells them apart. Nothing is kept per item between listings.
         self._remembered = 0
         self._remembered_at: dict[tuple[str, str], int] = {}
+        self._listing = False
 
     @property
     def latest(self) -> dict[str, Summary]:
@@ -145,18 +148,25 @@ class Ledger:
         """Return whether an item of this key was published."""
         return key in self._seen.get(kind.key, {})
 
-    @property
-    def remembered(self) -> int:
-        """Return how many items were remembered so far: a mark to compare with later."""
-        return self._remembered
+    @contextmanager
+    def listing(self) -> Iterator[int]:
+        """Tell apart the items remembered while a listing is under way; give its mark."""
+        # The coordinator lists one kind at a time, never two at once.
+        self._listing = True
+        try:
+            yield self._remembered
+        finally:
+            self._listing = False
+            self._remembered_at.clear()
 
     def remembered_since(self, kind: DataKind[Any], key: str, mark: int) -> bool:
-        """Return whether an item was remembered after mark was taken."""
+        """Return whether an item was remembered after the mark of a listing under way."""
         return self._remembered_at.get((kind.key, key), -1) >= mark
 
     def remember(self, kind: DataKind[Any], item: Summary) -> None:
         """Mark an item as published with its content."""
-        self._remembered_at[(kind.key, item.key)] = self._remembered
+        if self._listing:
+            self._remembered_at[(kind.key, item.key)] = self._remembered
         self._remembered += 1
         digest = content_hash(item) if kind.rule is PublishRule.LATEST_PER_DATE else None
         self._seen.setdefault(kind.key, {})[item.key] = StoredSeen(at=_now(), hash=digest)

@@ -21,10 +21,13 @@ from custom_components.polar_flow.const import DOMAIN
 from custom_components.polar_flow.kinds import KINDS
 
 from .conftest import (
+    API,
     USER_ID,
     PostWebhook,
+    exercise_json,
     notice_json,
     push,
+    replace_route,
     requests_to,
 )
 
@@ -112,6 +115,33 @@ async def test_items_older_than_accesslink_lists_are_forgotten(
     assert set(kinds["exercise"]["seen"]) == {"EX0", "RECENT", "EX1"}
     # Every kind was listed at setup, so every kind is stored.
     assert set(kinds) == set(KINDS)
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_published_items_leave_no_trace_between_listings(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    events: list[Event],
+) -> None:
+    """Pushed exercises keep nothing per item beyond what was published (memory stays flat).
+
+    Only the ledger's internal bookkeeping can show it: before, it kept one entry per item
+    ever published, for as long as Home Assistant ran.
+    """
+    await start(hass, config_entry)
+    for number in range(1, 21):
+        exercise_id = f"EX{number}"
+        replace_route(
+            polar_api, "get", f"{API}/v3/exercises/{exercise_id}", json=exercise_json(exercise_id)
+        )
+        await post_webhook(notice_json(exercise_id))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(events) == 20
+
+    ledger = config_entry.runtime_data.coordinator.ledger
+    assert ledger._remembered_at == {}
 
 
 async def test_account_store_is_private(

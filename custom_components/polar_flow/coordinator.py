@@ -19,6 +19,7 @@ from .history import History
 from .kinds import KINDS, DataKind, PublishRule, Summary, kind_of
 from .ledger import Ledger
 from .publisher import NoticeStats, Publisher
+from .scheduler import ClientScheduler, Lane
 
 if TYPE_CHECKING:
     from . import PolarFlowConfigEntry
@@ -42,8 +43,9 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         device_id: str,
         *,
         pending_fetches: PendingFetches,
+        scheduler: ClientScheduler,
     ) -> None:
-        """Initialise the coordinator of one account; pending_fetches is its client's bound."""
+        """Initialise one account's coordinator with its client's fetch bound and scheduler."""
         super().__init__(
             hass,
             LOGGER,
@@ -58,13 +60,14 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         self.ledger = Ledger(hass, user.user_id, KINDS)
         self.history = History(hass, user.user_id, KINDS)
         self.backfill = Backfill(
-            hass, entry, user, pending=pending_fetches, history=self.history, kinds=KINDS
+            hass, entry, user, scheduler=scheduler, history=self.history, kinds=KINDS
         )
         self.fetcher = Fetcher(
             hass,
             entry,
             user,
             pending_fetches,
+            scheduler,
             on_result=self._on_fetched,
             retry_later=self._schedule_catch_up,
         )
@@ -123,7 +126,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         return kind.rule is PublishRule.ONCE_PER_ID and self.ledger.was_seen(kind, key)
 
     @callback
-    def _async_start_fetch(self, kind: DataKind[Any], key: str) -> None:
+    def _async_start_fetch(self, kind: DataKind[Any], key: str, lane: Lane = Lane.PUSH) -> None:
         """Fetch an item in the background, within the client's bound, unless there is no need.
 
         A dated item may change after its request went out: it is fetched once more afterwards
@@ -136,7 +139,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             if kind.rule is PublishRule.LATEST_PER_DATE and self.fetcher.asking(kind, key):
                 self._fetch_again.add((kind.key, key))
             return
-        if not self.fetcher.async_start(kind, key):
+        if not self.fetcher.async_start(kind, key, lane):
             self.stats[kind.key].dropped += 1
             self._mark_due(kind)
             LOGGER.debug("Too many fetches pending; user %s catches up later", self.user_id)
@@ -165,7 +168,11 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
     def _async_follow_up(
         self, kind: DataKind[Any], items: Sequence[Summary], *, skip_due: bool
     ) -> None:
-        """Fetch what the kinds that follow this one have for the items, once per key."""
+        """Fetch what the kinds that follow this one have for the items, once per key.
+
+        In the follow-up lane: pushed items go first, and while a key waits for its turn a
+        further item of the same day asks nothing more.
+        """
         wanted: dict[tuple[str, str], DataKind[Any]] = {}
         for follow_up in kind.then:
             follower = KINDS[follow_up.kind]
@@ -175,7 +182,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
                 if (follower_key := follow_up.key(item)) is not None:
                     wanted[(follower.key, follower_key)] = follower
         for (_, follower_key), follower in wanted.items():
-            self._async_start_fetch(follower, follower_key)
+            self._async_start_fetch(follower, follower_key, Lane.FOLLOW_UP)
 
     def _mark_due(self, kind: DataKind[Any]) -> None:
         """Have the catch-up list a kind it lists only now and then: a fetch of it was lost."""

@@ -79,6 +79,8 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             self._async_show_newest,
         )
         self._retry_unsub: CALLBACK_TYPE | None = None
+        # A reconcile under way: its listings wait for their turns and may take minutes.
+        self._reconciling = False
         self._refusal_logged = False
         self._fetch_again: set[tuple[str, str]] = set()
         self._catch_up_job = HassJob(
@@ -209,6 +211,14 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
 
     async def _async_update_data(self) -> AccountData:
         """Reconcile with AccessLink: publish every listed item that is new under its rule."""
+        self._reconciling = True
+        try:
+            return await self._async_reconcile()
+        finally:
+            self._reconciling = False
+
+    async def _async_reconcile(self) -> AccountData:
+        """List every kind due, one turn at a time, and publish what is new."""
         self.ledger.forget_old()
         self.history.async_forget_old()
         errors: list[UpdateFailed] = []
@@ -277,8 +287,12 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
 
     @callback
     def _async_catch_up_later(self, _now: Any) -> None:
-        """Reconcile now that the delay has passed."""
+        """Reconcile now that the delay has passed, or after the reconcile under way."""
         self._retry_unsub = None
+        if self._reconciling:
+            # It may have listed the kind before the lost item: another one afterwards.
+            self._schedule_catch_up(DROPPED_CATCH_UP_DELAY)
+            return
         self.async_catch_up()
 
     @callback

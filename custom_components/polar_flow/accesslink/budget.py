@@ -25,6 +25,8 @@ LONG_BASE, LONG_PER_USER = 5000, 100
 PUSH_RESERVE: Final = 0.2
 # Background work may use at most this share of the short window's limit.
 BACKFILL_SHORT_SHARE: Final = 0.5
+# The shortest wait told: a clock's resolution must not turn a tiny one into a busy loop.
+MIN_WAIT: Final = 0.05
 
 
 class Lane(IntEnum):
@@ -126,7 +128,7 @@ class RateBudget:
         now = self._clock()
         self._update(now)
         if self.not_before > now:
-            return self.not_before - now
+            return max(self.not_before - now, MIN_WAIT)
         if not self.answered and self.in_flight:
             return math.inf
         windows = (self.short, self.long)
@@ -141,9 +143,11 @@ class RateBudget:
         full = [w for w, cap in zip(windows, caps, strict=True) if not w.room(cap)]
         if full:
             # In flight answers may lower the count; else the window's reset frees it.
-            return max(w.reset_at - now for w in full) if not self.in_flight else math.inf
+            if self.in_flight:
+                return math.inf
+            return max(*(w.reset_at - now for w in full), MIN_WAIT)
         if lane >= Lane.CATCH_UP and self.tokens < 1:
-            return (1 - self.tokens) / self.refill_rate
+            return max((1 - self.tokens) / self.refill_rate, MIN_WAIT)
         return 0.0
 
     def spend(self, lane: Lane) -> None:

@@ -273,8 +273,9 @@ def summarise(
             "accounts": args.backfills,
             "finished_after_s_max": round(max(stats.backfill_done_at, default=0.0), 1),
         }
-        out["reconcile_s"] = {"p50": pct(stats.reconcile_spans, 50),
-                              "max": pct(stats.reconcile_spans, 100)}  # fmt: skip
+        spans = stats.reconcile_spans
+        out["reconcile_s"] = {"p50": round(pct(spans, 50) or 0.0, 1),
+                              "max": round(pct(spans, 100) or 0.0, 1)}  # fmt: skip
     else:
         polls = [stats.polls[n] for n in range(args.accounts)]
         hours = length / 3600
@@ -321,7 +322,8 @@ def table(results: dict[str, Any]) -> str:
             lines.append(
                 f"push-to-answer p99 during the backfill: {run['push_latency_p99_s']} s "
                 f"(round trip {results['rtt']} s); backfills done after "
-                f"{run['backfills']['finished_after_s_max']} s; reconcile span {run['reconcile_s']}"
+                f"{run['backfills']['finished_after_s_max']} s; reconcile span p50 "
+                f"{run['reconcile_s']['p50']} s, max {run['reconcile_s']['max']} s"
             )
         else:
             lines.append(

@@ -85,10 +85,6 @@ class ClientScheduler:
         """Return the seconds until AccessLink takes requests again after a 429."""
         return self.budget.wait()
 
-    def waiting(self, lane: Lane) -> int:
-        """Return how many requests of a lane wait for their turn."""
-        return len(self._queues[lane])
-
     @callback
     def async_rate_limited(self, retry_after: float) -> None:
         """Ask nothing of AccessLink for any account until it takes requests again."""

@@ -222,6 +222,8 @@ class PolarWebhookManager:
             "problem": self.push_problem,
             **self.deliveries.diagnostics(),
             "accounts": len(self._accounts),
+            # The client's rate budget as known, and the requests sent and waiting per lane.
+            "budget": self.scheduler.diagnostics(),
         }
 
 

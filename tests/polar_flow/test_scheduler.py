@@ -63,9 +63,11 @@ async def add_accounts(hass: HomeAssistant, *user_ids: int) -> list[MockConfigEn
 
 
 async def settle(hass: HomeAssistant) -> None:
-    """Let the work that may go now finish, without waiting for work that waits for a turn."""
-    for _ in range(5):
-        await hass.async_block_till_done()
+    """Let the work that may go now finish, without waiting for work that waits for a turn.
+
+    Not async_block_till_done: it waits for a reconcile, which may wait for its turn.
+    """
+    for _ in range(20):
         await asyncio.sleep(0)
 
 
@@ -117,3 +119,32 @@ async def test_listings_wait_for_the_reset_while_pushes_go(
     async_fire_time_changed(hass, dt_util.utcnow() + RECONCILE_INTERVAL)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert requests_to(polar_api, "GET", "/v3/exercises") == listings + 3
+
+
+async def test_unloading_while_requests_wait_for_their_turn(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+) -> None:
+    """Requests waiting for a turn are given up at unload: nothing is asked afterwards."""
+    # The whole short window is used: even a pushed workout waits for the reset.
+    replace_route(polar_api, "get", f"{API}/v3/exercises/EX1", side_effect=answered_with(520))
+    polar_api.get(f"{API}/v3/exercises/EX2", side_effect=answered_with(520))
+    assert (await post_webhook(notice_json("EX1"))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert (await post_webhook(notice_json("EX2"))).status == 200
+    # As when push comes back and every account catches up.
+    setup_integration.runtime_data.coordinator.async_catch_up()
+    await settle(hass)
+    diagnostics = setup_integration.runtime_data.webhooks.diagnostics()["budget"]
+    assert diagnostics["waiting"] == {"push": 1, "follow_up": 1, "catch_up": 1, "backfill": 0}
+    assert diagnostics["from_headers"] is True
+    calls = len(polar_api.mock_calls)
+
+    assert await hass.config_entries.async_unload(setup_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    async_fire_time_changed(hass, dt_util.utcnow() + RECONCILE_INTERVAL * 2)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(polar_api.mock_calls) == calls
+    assert requests_to(polar_api, "GET", "/v3/exercises/EX2") == 0

@@ -444,11 +444,21 @@ async def requests(request: web.Request) -> web.Response:
 
 
 async def rate_limits(request: web.Request) -> web.Response:
-    """GET usage per client or reset the windows (DELETE)."""
+    """GET usage per client, reset the windows (DELETE) or change the limits (PATCH)."""
     sim = sim_of(request)
     if request.method == "DELETE":
         sim.rates.reset()
         return web.Response(status=204)
+    if request.method == "PATCH":
+        body = await json_body(request)
+        config = sim.rates.config
+        for key in ("short_base", "short_per_user", "long_base", "long_per_user"):
+            setattr(config, key, _int(body, key, getattr(config, key)))
+        for key in ("short_window", "long_window"):
+            setattr(config, key, _num(body, key, getattr(config, key), 1.0, 30 * 86400.0))
+        # New limits start new windows.
+        sim.rates.reset()
+        return web.json_response(asdict(config))
     out = {
         cid: {"short": q.short.used, "long": q.long.used, "limited": q.limited}
         for cid, q in sim.rates.quotas.items()
@@ -579,6 +589,7 @@ def setup(app: web.Application) -> None:
     r.add_delete(f"{P}/requests", requests)
     r.add_get(f"{P}/rate-limits", rate_limits)
     r.add_delete(f"{P}/rate-limits", rate_limits)
+    r.add_patch(f"{P}/rate-limits", rate_limits)
     r.add_get(f"{P}/clock", clock)
     r.add_post(f"{P}/clock", clock)
     r.add_post(f"{P}/burst", burst)

@@ -97,7 +97,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: PolarFlowConfigEntry) ->
     webhooks = await async_get_manager(hass, client_id, client)
     user = account_access(client, user_id, OAuth2Session(hass, entry, implementation))
     coordinator = PolarFlowCoordinator(
-        hass, entry, user, device.id, pending_fetches=webhooks.pending_fetches
+        hass,
+        entry,
+        user,
+        device.id,
+        pending_fetches=webhooks.pending_fetches,
+        scheduler=webhooks.scheduler,
     )
     # Answer notices before listing what was missed, so none falls between the two.
     detach = webhooks.async_attach(coordinator)

@@ -2,7 +2,8 @@
 
 Once per kind, and again after a downtime, a kind with a deep listing (DataKind.list_history)
 is listed range by range into the history only: nothing old is published. One request at a
-time, after the client's pending fetches, within its 429 wait and half its short rate window.
+time, in the client scheduler's last lane: after every other request, within the 429 wait,
+half the short rate window and the background share of the day.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from .accesslink import (
     AccessLinkError,
     AccessLinkRateLimitError,
     AccessLinkUser,
-    RateLimit,
 )
 from .const import DOMAIN, LOGGER
-from .fetch_limit import PendingFetches
 from .history import Coverage, History
 from .kind import HistoryListing
 from .kinds import DataKind
+from .scheduler import ClientScheduler, Lane, Turn
 
 if TYPE_CHECKING:
     from . import PolarFlowConfigEntry
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 START_DELAY = 60.0
 # Seconds between two requests of the backfill.
 PAUSE = 5.0
-# Seconds to wait while the client has fetches pending: pushed items go first.
-BUSY_DELAY = 15.0
 # Seconds before a failed request is tried again, doubled up to the longest.
 RETRY_DELAY = 300.0
 RETRY_DELAY_MAX = 6 * 3600.0
@@ -64,15 +62,15 @@ class Backfill:
         entry: PolarFlowConfigEntry,
         user: AccessLinkUser,
         *,
-        pending: PendingFetches,
+        scheduler: ClientScheduler,
         history: History,
         kinds: Mapping[str, DataKind[Any]],
     ) -> None:
-        """Backfill user's history; pending holds its client's fetches and 429 wait."""
+        """Backfill user's history, each request in its turn from the client's scheduler."""
         self._hass = hass
         self._entry = entry
         self._user = user
-        self._pending = pending
+        self._scheduler = scheduler
         self._history = history
         self._kinds = {key: kind for key, kind in kinds.items() if kind.list_history}
         self._listings: dict[str, HistoryListing[Any]] = {
@@ -81,10 +79,10 @@ class Backfill:
         self.progress = {key: KindProgress() for key in self._kinds}
         self.failures = 0
         self._unsub: CALLBACK_TYPE | None = None
+        self._cancel_turn: CALLBACK_TYPE | None = None
         self._started = False
         self._running = False
         self._stopped = False
-        self._waited_for: RateLimit | None = None
         self._job = HassJob(self._async_step, f"{DOMAIN} backfill", cancel_on_shutdown=True)
 
     @callback
@@ -133,6 +131,9 @@ class Backfill:
         if self._unsub is not None:
             self._unsub()
             self._unsub = None
+        if self._cancel_turn is not None:
+            self._cancel_turn()
+            self._cancel_turn = None
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the progress per kind: done or pending, requests and items; no dates."""
@@ -158,8 +159,8 @@ class Backfill:
 
     @callback
     def _async_schedule(self, delay: float) -> None:
-        """Take the next step after delay seconds, unless a step is already scheduled."""
-        if self._stopped or self._unsub is not None:
+        """Take the next step after delay seconds, unless a step is already scheduled or waits."""
+        if self._stopped or self._unsub is not None or self._cancel_turn is not None:
             return
         self._unsub = async_call_later(self._hass, delay, self._job)
 
@@ -176,7 +177,7 @@ class Backfill:
             # Nothing is asked with a sign-in Polar refused; signing in again sets up anew.
             self._running = False
             return
-        if wait := self._wait():
+        if wait := self._scheduler.rate_limit_wait:
             self._async_schedule(wait)
             return
         if not self._running:
@@ -185,29 +186,24 @@ class Backfill:
                 "Filling in the history of Polar user %s: %d kinds", self._user.user_id, len(due)
             )
         kind = self._kinds[due[0]]
-        self._entry.async_create_background_task(
-            self._hass, self._async_list(kind), f"{DOMAIN} backfill {kind.key}"
-        )
+        granted = False
 
-    def _wait(self) -> float:
-        """Return the seconds to wait before the next request, 0 to ask now."""
-        now = dt_util.utcnow().timestamp()
-        if self._pending.not_before > now:
-            return self._pending.not_before - now
-        if self._pending.count:
-            return BUSY_DELAY
-        rate = self._user.client.rate_limit
-        # Half the short window stays for pushes; a reading already waited out is stale.
-        if (
-            rate is not None
-            and rate is not self._waited_for
-            and 2 * rate.usage_short >= rate.limit_short
-        ):
-            self._waited_for = rate
-            return float(max(rate.reset_short, 1))
-        return 0.0
+        @callback
+        def _async_go(turn: Turn) -> None:
+            """Ask for the range now that the client's scheduler gave the turn."""
+            nonlocal granted
+            granted = True
+            self._cancel_turn = None
+            task = self._entry.async_create_background_task(
+                self._hass, self._async_list(kind, turn), f"{DOMAIN} backfill {kind.key}"
+            )
+            task.add_done_callback(lambda _: turn.release())
 
-    async def _async_list(self, kind: DataKind[Any]) -> None:
+        cancel = self._scheduler.async_reserve(Lane.BACKFILL, self._user, _async_go)
+        if not granted:
+            self._cancel_turn = cancel
+
+    async def _async_list(self, kind: DataKind[Any], turn: Turn) -> None:
         """List one range of a kind into the history, then go on, or try again later."""
         listing = self._listings[kind.key]
         coverage = self._history.coverage(kind.key)
@@ -220,10 +216,10 @@ class Backfill:
         progress = self.progress[kind.key]
         progress.requests += 1
         try:
-            items = await listing.fetch(self._user, first, last)
+            with turn:
+                items = await listing.fetch(self._user, first, last)
         except AccessLinkRateLimitError as err:
-            now = dt_util.utcnow().timestamp()
-            self._pending.not_before = max(self._pending.not_before, now + err.retry_after)
+            self._scheduler.async_rate_limited(err.retry_after)
             self._async_schedule(PAUSE)
             return
         except AccessLinkAuthError, ConfigEntryAuthFailed:

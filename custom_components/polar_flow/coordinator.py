@@ -20,6 +20,7 @@ from .history import History
 from .kinds import KINDS, DataKind, PublishRule, Summary, kind_of
 from .ledger import Ledger
 from .publisher import NoticeStats, Publisher
+from .scheduler import ClientScheduler, Lane
 
 if TYPE_CHECKING:
     from . import PolarFlowConfigEntry
@@ -45,8 +46,9 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         device_id: str,
         *,
         pending_fetches: PendingFetches,
+        scheduler: ClientScheduler,
     ) -> None:
-        """Initialise the coordinator of one account; pending_fetches is its client's bound."""
+        """Initialise one account's coordinator with its client's fetch bound and scheduler."""
         super().__init__(
             hass,
             LOGGER,
@@ -61,13 +63,14 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         self.ledger = Ledger(hass, user.user_id, KINDS)
         self.history = History(hass, user.user_id, KINDS)
         self.backfill = Backfill(
-            hass, entry, user, pending=pending_fetches, history=self.history, kinds=KINDS
+            hass, entry, user, scheduler=scheduler, history=self.history, kinds=KINDS
         )
         self.fetcher = Fetcher(
             hass,
             entry,
             user,
             pending_fetches,
+            scheduler,
             on_result=self._on_fetched,
             retry_later=self._schedule_catch_up,
         )
@@ -79,6 +82,8 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             self._async_show_newest,
         )
         self._retry_unsub: CALLBACK_TYPE | None = None
+        # A reconcile under way: its listings wait for their turns and may take minutes.
+        self._reconciling = False
         self._refusal_logged = False
         self._fetch_again: set[tuple[str, str]] = set()
         self._catch_up_job = HassJob(
@@ -126,7 +131,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         return kind.rule is PublishRule.ONCE_PER_ID and self.ledger.was_seen(kind, key)
 
     @callback
-    def _async_start_fetch(self, kind: DataKind[Any], key: str) -> None:
+    def _async_start_fetch(self, kind: DataKind[Any], key: str, lane: Lane = Lane.PUSH) -> None:
         """Fetch an item in the background, within the client's bound, unless there is no need.
 
         A dated item may change after its request went out: it is fetched once more afterwards
@@ -139,7 +144,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             if kind.rule is PublishRule.LATEST_PER_DATE and self.fetcher.asking(kind, key):
                 self._fetch_again.add((kind.key, key))
             return
-        if not self.fetcher.async_start(kind, key):
+        if not self.fetcher.async_start(kind, key, lane):
             self.stats[kind.key].dropped += 1
             self._mark_due(kind)
             LOGGER.debug("Too many fetches pending; user %s catches up later", self.user_id)
@@ -168,7 +173,11 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
     def _async_follow_up(
         self, kind: DataKind[Any], items: Sequence[Summary], *, skip_due: bool
     ) -> None:
-        """Fetch what the kinds that follow this one have for the items, once per key."""
+        """Fetch what the kinds that follow this one have for the items, once per key.
+
+        In the follow-up lane: pushed items go first, and while a key waits for its turn a
+        further item of the same day asks nothing more.
+        """
         wanted: dict[tuple[str, str], DataKind[Any]] = {}
         for follow_up in kind.then:
             follower = KINDS[follow_up.kind]
@@ -178,7 +187,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
                 if (follower_key := follow_up.key(item)) is not None:
                     wanted[(follower.key, follower_key)] = follower
         for (_, follower_key), follower in wanted.items():
-            self._async_start_fetch(follower, follower_key)
+            self._async_start_fetch(follower, follower_key, Lane.FOLLOW_UP)
 
     def _mark_due(self, kind: DataKind[Any]) -> None:
         """Have the catch-up list a kind it lists only now and then: a fetch of it was lost."""
@@ -205,6 +214,14 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
 
     async def _async_update_data(self) -> AccountData:
         """Reconcile with AccessLink: publish every listed item that is new under its rule."""
+        self._reconciling = True
+        try:
+            return await self._async_reconcile_all()
+        finally:
+            self._reconciling = False
+
+    async def _async_reconcile_all(self) -> AccountData:
+        """List every kind due, one turn at a time, and publish what is new."""
         self.ledger.forget_old()
         self.history.async_forget_old()
         errors: list[UpdateFailed] = []
@@ -222,12 +239,12 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
                         raise
                     errors.append(err)
                     continue
-                await self._async_reconcile(kind, items, mark)
+                await self._async_reconcile_kind(kind, items, mark)
         if errors:
             raise errors[0]
         return self.ledger.latest
 
-    async def _async_reconcile(
+    async def _async_reconcile_kind(
         self, kind: DataKind[Any], items: Sequence[Summary], mark: int
     ) -> None:
         """Publish what a listing shows new, or take the kind's baseline on its first listing.
@@ -282,8 +299,12 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
 
     @callback
     def _async_catch_up_later(self, _now: Any) -> None:
-        """Reconcile now that the delay has passed."""
+        """Reconcile now that the delay has passed, or after the reconcile under way."""
         self._retry_unsub = None
+        if self._reconciling:
+            # It may have listed the kind before the lost item: another one afterwards.
+            self._schedule_catch_up(DROPPED_CATCH_UP_DELAY)
+            return
         self.async_catch_up()
 
     @callback

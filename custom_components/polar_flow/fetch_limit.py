@@ -1,4 +1,4 @@
-"""What the accounts of one AccessLink client share: the bound on pending fetches, the 429 wait."""
+"""What the accounts of one AccessLink client share: the bound on pending fetches."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ class PendingFetches:
         """Allow up to limit fetches at once."""
         self.limit = limit
         self.count = 0
-        # Polar rate-limits a client, not an account: after a 429 every account waits until then.
-        self.not_before = 0.0
 
     def try_reserve(self) -> bool:
         """Take a place for one more fetch; False when every place is taken."""

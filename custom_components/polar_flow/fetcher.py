@@ -1,4 +1,4 @@
-"""Fetching for one account: one request per item at once, a few in parallel, backoff, 429 wait."""
+"""Fetching for one account: one request per item at once, turns from the client's scheduler."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import UpdateFailed
-from homeassistant.util import dt as dt_util
 
 from .accesslink import (
     AccessLinkAuthError,
@@ -28,12 +27,12 @@ from .accesslink import (
 from .const import DOMAIN, LOGGER
 from .fetch_limit import PendingFetches
 from .kinds import DataKind, Summary
+from .scheduler import ClientScheduler, Lane, Turn
 
 if TYPE_CHECKING:
     from . import PolarFlowConfigEntry
 
 FETCH_ATTEMPTS = 4
-FETCH_CONCURRENCY = 4
 BACKOFF_INITIAL = 2.0
 BACKOFF_MAX = 60.0
 # Right after a notice AccessLink may not serve the item yet.
@@ -59,7 +58,7 @@ type ResultCallback = Callable[[DataKind[Any], str, FetchResult], None]
 
 
 class Fetcher:
-    """Fetch and list one account's data, within the account's and the client's bounds.
+    """Fetch and list one account's data, each request in its turn from the client's scheduler.
 
     Each item is fetched once at a time; "not found" is asked again later on a timer, holding
     the item's place in the client's bound meanwhile.
@@ -71,18 +70,19 @@ class Fetcher:
         entry: PolarFlowConfigEntry,
         user: AccessLinkUser,
         pending: PendingFetches,
+        scheduler: ClientScheduler,
         *,
         on_result: ResultCallback,
         retry_later: Callable[[float], None],
     ) -> None:
-        """Fetch for user; pending is its client's bound; retry_later schedules a catch-up."""
+        """Fetch for user within its client's bound and turns; retry_later schedules a catch-up."""
         self._hass = hass
         self._entry = entry
         self._user = user
         self._pending = pending
+        self._scheduler = scheduler
         self._on_result = on_result
         self._retry_later = retry_later
-        self._slots = asyncio.Semaphore(FETCH_CONCURRENCY)
         self._in_flight: set[tuple[str, str]] = set()
         self._asking: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -98,30 +98,62 @@ class Fetcher:
         return (kind.key, key) in self._asking
 
     @callback
-    def async_start(self, kind: DataKind[Any], key: str) -> bool:
+    def async_start(self, kind: DataKind[Any], key: str, lane: Lane = Lane.PUSH) -> bool:
         """Fetch an item in the background; False when the client has no place left."""
         if not self._pending.try_reserve():
             return False
         self._in_flight.add((kind.key, key))
-        self._async_run(kind, key, 1)
+        self._async_run(kind, key, lane, 1)
         return True
 
     @callback
-    def _async_run(self, kind: DataKind[Any], key: str, attempt: int) -> None:
-        """Start one attempt of an item's fetch."""
-        self._timers.pop((kind.key, key), None)
+    def _async_run(self, kind: DataKind[Any], key: str, lane: Lane, attempt: int) -> None:
+        """Start one attempt of an item's fetch once the client's scheduler gives it a turn.
+
+        Waiting for the turn is no task: only the fetches that may go now run.
+        """
+        item = (kind.key, key)
+        self._timers.pop(item, None)
+        if self._auth_failed or self.rate_limit_wait:
+            # Nothing is asked: the attempt tells why at once.
+            self._async_start_task(kind, key, lane, attempt, None)
+            return
+        granted = False
+
+        @callback
+        def _async_go(turn: Turn) -> None:
+            nonlocal granted
+            granted = True
+            self._timers.pop(item, None)
+            self._async_start_task(kind, key, lane, attempt, turn)
+
+        cancel = self._scheduler.async_reserve(lane, self._user, _async_go)
+        if not granted:
+            self._timers[item] = cancel
+
+    @callback
+    def _async_start_task(
+        self, kind: DataKind[Any], key: str, lane: Lane, attempt: int, turn: Turn | None
+    ) -> None:
+        """Run one attempt in the background."""
         task = self._entry.async_create_background_task(
-            self._hass, self._async_attempt(kind, key, attempt), f"{DOMAIN} {kind.key} {key}"
+            self._hass,
+            self._async_attempt(kind, key, lane, attempt, turn),
+            f"{DOMAIN} {kind.key} {key}",
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        if turn is not None:
+            task.add_done_callback(lambda _: turn.release())
         # Also for a task cancelled before it started: its place is given back.
         task.add_done_callback(lambda done: done.cancelled() and self._release(kind, key))
 
-    async def _async_attempt(self, kind: DataKind[Any], key: str, attempt: int) -> None:
+    async def _async_attempt(
+        self, kind: DataKind[Any], key: str, lane: Lane, attempt: int, turn: Turn | None
+    ) -> None:
         """Fetch, then hand on the result, or ask again later while it is not found."""
         try:
-            result = await self._async_fetch(kind, key)
+            result = await self._async_fetch(kind, key, lane, turn)
         except Exception as err:  # noqa: BLE001 - the item's place must be given back whatever failed
             # The type only: the message of an unexpected error may quote the answer.
             LOGGER.warning(
@@ -131,7 +163,7 @@ class Fetcher:
             result = Failure.FAILED
         if result is Failure.NOT_FOUND:
             if attempt < (kind.not_found_attempts or NOT_FOUND_ATTEMPTS):
-                self._async_ask_again(kind, key, attempt + 1)
+                self._async_ask_again(kind, key, lane, attempt + 1)
                 return
             LOGGER.debug("The %s %s is not at AccessLink (yet)", kind.key, key)
             self._retry_later(BACKOFF_MAX)
@@ -140,12 +172,12 @@ class Fetcher:
         self._on_result(kind, key, result)
 
     @callback
-    def _async_ask_again(self, kind: DataKind[Any], key: str, attempt: int) -> None:
+    def _async_ask_again(self, kind: DataKind[Any], key: str, lane: Lane, attempt: int) -> None:
         """Fetch an item not found again after the kind's delay, keeping its place meanwhile."""
 
         @callback
         def _async_again(_now: datetime) -> None:
-            self._async_run(kind, key, attempt)
+            self._async_run(kind, key, lane, attempt)
 
         delay = NOT_FOUND_DELAY if kind.not_found_delay is None else kind.not_found_delay
         job = HassJob(_async_again, f"{DOMAIN} {kind.key} again", cancel_on_shutdown=True)
@@ -172,18 +204,29 @@ class Fetcher:
     @property
     def rate_limit_wait(self) -> float:
         """Return the seconds until AccessLink takes requests again."""
-        return max(0.0, self._pending.not_before - _now())
+        return self._scheduler.rate_limit_wait
 
-    async def _async_fetch[S: Summary](self, kind: DataKind[S], key: str) -> Sequence[S] | Failure:
-        """Fetch the items of one key with bounded exponential backoff on errors."""
+    async def _async_fetch[S: Summary](
+        self, kind: DataKind[S], key: str, lane: Lane, turn: Turn | None
+    ) -> Sequence[S] | Failure:
+        """Fetch the items of one key with bounded exponential backoff on errors.
+
+        The first request uses the turn given; each further one waits for its own.
+        """
         for attempt in range(FETCH_ATTEMPTS):
-            if self._auth_failed:
-                return Failure.HALTED
-            if wait := self.rate_limit_wait:
+            current, turn = turn, None
+            halted = self._auth_failed
+            if not halted and (wait := self.rate_limit_wait):
                 self._retry_later(wait)
+                halted = True
+            if halted:
+                if current is not None:
+                    current.release()
                 return Failure.HALTED
             try:
-                async with self._slots:
+                if current is None:
+                    current = await self._scheduler.async_take(lane, self._user)
+                with current:
                     self._asking.add((kind.key, key))
                     try:
                         return await kind.fetch(self._user, key)
@@ -199,7 +242,7 @@ class Fetcher:
                 create_consent_issue(self._hass, self._user.user_id)
                 return Failure.HALTED
             except AccessLinkRateLimitError as err:
-                self._pending.not_before = _now() + max(err.retry_after, 1.0)
+                self._scheduler.async_rate_limited(err.retry_after)
                 continue
             except AccessLinkNotFoundError:
                 return Failure.NOT_FOUND
@@ -218,7 +261,8 @@ class Fetcher:
                 translation_domain=DOMAIN, translation_key="rate_limited", retry_after=wait
             )
         try:
-            items = await kind.list_recent(self._user)
+            with await self._scheduler.async_take(Lane.CATCH_UP, self._user):
+                items = await kind.list_recent(self._user)
         except AccessLinkAuthError as err:
             self._auth_failed = True
             raise ConfigEntryAuthFailed(
@@ -228,7 +272,7 @@ class Fetcher:
             create_consent_issue(self._hass, self._user.user_id)
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="consents") from err
         except AccessLinkRateLimitError as err:
-            self._pending.not_before = _now() + err.retry_after
+            self._scheduler.async_rate_limited(err.retry_after)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="rate_limited",
@@ -262,8 +306,3 @@ def create_consent_issue(hass: HomeAssistant, user_id: int) -> None:
         translation_key="consents",
         translation_placeholders={"account_url": "https://account.polar.com"},
     )
-
-
-def _now() -> float:
-    """Return Home Assistant's clock in seconds."""
-    return dt_util.utcnow().timestamp()

@@ -21,6 +21,7 @@ from .delivery import WebhookDeliveries
 from .fetch_limit import PendingFetches
 from .push_issue import async_update_push_issue, push_issue_id
 from .registration import PolarRegistration, PushProblem, StoredWebhook
+from .scheduler import ClientScheduler
 
 WEBHOOK_MANAGERS: HassKey[dict[str, PolarWebhookManager]] = HassKey(f"{DOMAIN}_webhooks")
 MANAGERS_LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_webhooks_lock")
@@ -52,6 +53,9 @@ class PolarWebhookManager:
         self.hass = hass
         self.client_id = client_id
         self.pending_fetches = PendingFetches()
+        self._accounts: dict[int, PushAccount] = {}
+        # Polar's limits grow with the client's users; before its first answer, count ours.
+        self.scheduler = ClientScheduler(hass, lambda: len(self._accounts))
         self.deliveries = WebhookDeliveries(
             lambda: self._stored["secret"] if self._stored else None,
             self._async_route,
@@ -64,7 +68,6 @@ class PolarWebhookManager:
             self._async_save,
             lambda: self.async_ensure(force=True),
         )
-        self._accounts: dict[int, PushAccount] = {}
         self._store: Store[StoredWebhook] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.webhook_{slugify(client_id)}", private=True
         )
@@ -136,6 +139,7 @@ class PolarWebhookManager:
         while self._unsubs:
             self._unsubs.pop()()
         self.registration.async_stop()
+        self.scheduler.async_stop()
 
     @callback
     def async_attach(self, account: PushAccount) -> CALLBACK_TYPE:
@@ -218,6 +222,8 @@ class PolarWebhookManager:
             "problem": self.push_problem,
             **self.deliveries.diagnostics(),
             "accounts": len(self._accounts),
+            # The client's rate budget as known, and the requests sent and waiting per lane.
+            "budget": self.scheduler.diagnostics(),
         }
 
 

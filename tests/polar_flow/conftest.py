@@ -279,7 +279,9 @@ def sequence(*responses: tuple[int, Any]) -> Any:
 
     async def side_effect(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
         status, body = remaining.pop(0) if len(remaining) > 1 else remaining[0]
-        headers = {"RateLimit-Usage": "520, 10", "RateLimit-Limit": "520, 5100"}
+        # The short window is used up only when AccessLink says 429.
+        usage = "520, 10" if status == 429 else "10, 10"
+        headers = {"RateLimit-Usage": usage, "RateLimit-Limit": "520, 5100"}
         headers["RateLimit-Reset"] = "30, 3600"
         return AiohttpClientMockResponse(method, url, status=status, json=body, headers=headers)
 

@@ -25,7 +25,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from custom_components.polar_flow.backfill import (
-    BUSY_DELAY,
     PAUSE,
     RETRY_DELAY,
     START_DELAY,
@@ -38,7 +37,17 @@ from custom_components.polar_flow.const import (
 )
 from custom_components.polar_flow.history import History
 
-from .conftest import API, USER_ID, load_fixture, make_entry, move_time, replace_route
+from .conftest import (
+    API,
+    USER_ID,
+    PostWebhook,
+    load_fixture,
+    make_entry,
+    move_time,
+    notice_json,
+    replace_route,
+    requests_to,
+)
 
 HISTORY = f"{DOMAIN}.history_{USER_ID}"
 # The kinds AccessLink lists deeper than the recent window.
@@ -313,17 +322,29 @@ async def test_half_the_short_window_stays_for_pushes(
 
 
 @pytest.mark.usefixtures("setup_credentials")
-async def test_pending_fetches_go_first(hass: HomeAssistant, deep: DeepAccessLink) -> None:
-    """While the client has fetches pending, the backfill asks nothing."""
-    entry = await set_up(hass)
-    pending = entry.runtime_data.webhooks.pending_fetches
-    assert pending.try_reserve()
+async def test_pushed_items_go_before_the_backfill(
+    hass: HomeAssistant, deep: DeepAccessLink, post_webhook: PostWebhook
+) -> None:
+    """When the short window is used up, a pushed workout waiting for it goes first."""
+    await set_up(hass)
+    deep.headers = {"RateLimit-Usage": "520, 600", **RATE_HEADERS}
     await move_time(hass, START_DELAY)
-    await move_time(hass, BUSY_DELAY)
-    assert deep.deep_requests() == 0
-    pending.release()
-    await move_time(hass, BUSY_DELAY)
-    assert deep.deep_requests() == 1
+    assert len(deep.ranges(ACTIVITIES)) == 1
+    deep.headers = {}
+    await move_time(hass, PAUSE)
+    assert (await post_webhook(notice_json("EX1"))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    for _ in range(10):
+        await move_time(hass, PAUSE)
+    assert requests_to(deep.api, "GET", "/v3/exercises/EX1") == 0
+    assert len(deep.ranges(ACTIVITIES)) == 1
+
+    before = len(deep.api.mock_calls)
+    await move_time(hass, 300)
+    paths = [url.path for _, url, *_ in deep.api.mock_calls[before:]]
+    # Once the window resets the workout goes first, then the backfill's next range.
+    assert paths[0] == "/v3/exercises/EX1"
+    assert ACTIVITIES in paths
 
 
 @pytest.mark.usefixtures("setup_credentials")

@@ -177,6 +177,9 @@ async def test_diagnostics_redact_secrets(
     text = str(diagnostics)
     assert ACCESS_TOKEN not in text
     assert SIGNING_SECRET not in text
+    # The client's rate budget before Polar's first RateLimit headers: its formula for one user.
+    budget = diagnostics["webhook"].pop("budget")
+    assert (budget["from_headers"], budget["limits"]) == (False, [520, 5100])
     assert diagnostics["webhook"] == {
         "url_kind": "external",
         "registered": True,

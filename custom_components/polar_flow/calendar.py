@@ -36,6 +36,8 @@ PARALLEL_UPDATES = 0
 # An exercise without a duration still lasts a minute: an event of no length is never under
 # way, and its start and end triggers would run at the same moment.
 MIN_DURATION = timedelta(minutes=1)
+# How long before a moment an item may have started and still last: a night, a long exercise.
+REACH = timedelta(days=3)
 
 # Seconds between two updates of the dashboards subscribed to a calendar, as Home Assistant's.
 SUBSCRIBERS_COOLDOWN = 1.0
@@ -144,7 +146,7 @@ class PolarFlowCalendar[S: Summary](PolarFlowEntity, CalendarEntity):
     def _current_or_next(self) -> CalendarEvent | None:
         """Return the event under way, or else the next one; remember its item."""
         now = dt_util.now()
-        ahead = [span for span in self._spans(now) if span.end > now]
+        ahead = [span for span in self._spans(now, now) if span.end > now]
         if not ahead:
             self._shown_item = None
             return None
@@ -162,15 +164,21 @@ class PolarFlowCalendar[S: Summary](PolarFlowEntity, CalendarEntity):
         texts = await async_get_translations(hass, hass.config.language, "entity", {DOMAIN})
         spans = [
             span
-            for span in self._spans(dt_util.now())
+            for span in self._spans(start_date, dt_util.now())
             if span.start < end_date and span.end > start_date
         ]
         return [self._event(span, texts) for span in sorted(spans, key=lambda span: span.start)]
 
-    def _spans(self, now: datetime) -> Iterable[Span[S]]:
-        """Return when each item of the calendar happened."""
+    def _spans(self, since: datetime, now: datetime) -> Iterable[Span[S]]:
+        """Return when each item of the calendar that may still last at since happened.
+
+        Only the items of the last days before since are looked at, not two years of them:
+        the state is found at every write, and a burst of workouts writes it often.
+        """
+        start = (since - REACH).date().isoformat()
         for kind_key in sorted(self._kinds):
-            yield from self._spans_of(kind_key, self.coordinator.history.items(kind_key), now)
+            items = self.coordinator.history.items(kind_key, start)
+            yield from self._spans_of(kind_key, items, now)
 
     @abstractmethod
     def _spans_of(

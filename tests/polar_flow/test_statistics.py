@@ -367,6 +367,23 @@ async def test_two_corrections_in_a_row(
     )
 
 
+def watch_writes() -> Any:
+    """Record every write of statistics, letting it through."""
+    return patch(
+        "custom_components.polar_flow.statistics.async_add_external_statistics",
+        wraps=async_add_external_statistics,
+    )
+
+
+def steps_written(add: Any) -> list[list[float]]:
+    """Return the states of each write of the steps statistic."""
+    return [
+        [row["state"] for row in call.args[2]]
+        for call in add.mock_calls
+        if call.args[1]["statistic_id"] == statistic_id("steps")
+    ]
+
+
 async def test_a_restart_writes_only_the_newest_rows(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,
@@ -375,10 +392,7 @@ async def test_a_restart_writes_only_the_newest_rows(
 ) -> None:
     """A restart rewrites at most each statistic's last row, and the sums go on from there."""
     await recorded(hass)
-    with patch(
-        "custom_components.polar_flow.statistics.async_add_external_statistics",
-        wraps=async_add_external_statistics,
-    ) as add:
+    with watch_writes() as add:
         assert await hass.config_entries.async_reload(setup_integration.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
         await recorded(hass)
@@ -535,27 +549,14 @@ async def test_a_burst_is_written_once_per_cooldown(
 ) -> None:
     """Changes pushed while a write cools down are gathered into one write at its end."""
     await recorded(hass)
-    with patch(
-        "custom_components.polar_flow.statistics.async_add_external_statistics",
-        wraps=async_add_external_statistics,
-    ) as add:
+    with watch_writes() as add:
         for day, steps in (("2026-11-27", 3100), ("2026-11-25", 1100), ("2026-11-28", 4100)):
             correct(activities, day, steps)
             await push_day(hass, post_webhook, day)
-        steps_writes = [
-            [row["state"] for row in call.args[2]]
-            for call in add.mock_calls
-            if call.args[1]["statistic_id"] == statistic_id("steps")
-        ]
-        assert steps_writes == []
+        assert steps_written(add) == []
         await recorded(hass)
-    steps_writes = [
-        [row["state"] for row in call.args[2]]
-        for call in add.mock_calls
-        if call.args[1]["statistic_id"] == statistic_id("steps")
-    ]
     # One write from the earliest changed day on.
-    assert steps_writes == [[1100, 2000, 3100, 4100, 5000]]
+    assert steps_written(add) == [[1100, 2000, 3100, 4100, 5000]]
     assert await read(hass, "steps", "sum") == dict(
         zip(DAYS, [1100, 3100, 6200, 10300, 15300], strict=True)
     )

@@ -36,6 +36,7 @@ from scripts.bench_run import (
     CLIENT_SECRET,
     START_TIMEOUT,
     Bench,
+    configuration as bench_configuration,
     fire,
     machine,
     notice_bodies,
@@ -280,29 +281,8 @@ async def async_setup(hass, config):
 
 
 def configuration(port: int) -> str:
-    """Return configuration.yaml: recorder with its default commit interval, the probe."""
-    url = f"http://127.0.0.1:{port}"
-    return f"""\
-homeassistant:
-  name: Polar Flow memory bench
-  unit_system: metric
-  time_zone: UTC
-  country: FI
-  currency: EUR
-  language: en
-  latitude: 60.17
-  longitude: 24.94
-  elevation: 10
-  external_url: {url}
-  internal_url: {url}
-# No `http:`: write_http_config() stores it confirmed. From YAML it would be a trial that Home
-# Assistant reverts, restarting, after five minutes: longer than a run.
-recorder:
-webhook:
-bench_memory:
-logger:
-  default: warning
-"""
+    """Return configuration.yaml: the bench's, with the memory probe."""
+    return bench_configuration(port, name="Polar Flow memory bench", probe="bench_memory")
 
 
 class MemoryBench(Bench):

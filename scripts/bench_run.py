@@ -134,12 +134,14 @@ async def async_setup(hass, config):
 )
 
 
-def configuration(port: int) -> str:
-    """Return configuration.yaml: API, recorder with its default commit interval."""
+def configuration(
+    port: int, *, name: str = "Polar Flow bench", probe: str = "bench_baseline"
+) -> str:
+    """Return configuration.yaml: recorder with its default commit interval, the bench's probe."""
     url = f"http://127.0.0.1:{port}"
     return f"""\
 homeassistant:
-  name: Polar Flow bench
+  name: {name}
   unit_system: metric
   time_zone: UTC
   country: FI
@@ -154,7 +156,7 @@ homeassistant:
 # Assistant reverts, restarting, after five minutes: a full run takes longer.
 recorder:
 webhook:
-bench_baseline:
+{probe}:
 logger:
   default: warning
 """

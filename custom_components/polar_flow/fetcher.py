@@ -100,7 +100,7 @@ class Fetcher:
     @callback
     def async_start(self, kind: DataKind[Any], key: str, lane: Lane = Lane.PUSH) -> bool:
         """Fetch an item in the background; False when the client has no place left."""
-        if not self._pending.try_reserve():
+        if not self._pending.try_reserve(lane):
             return False
         self._in_flight.add((kind.key, key))
         self._async_run(kind, key, lane, 1)

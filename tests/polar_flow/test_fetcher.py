@@ -28,10 +28,11 @@ from homeassistant.setup import async_setup_component
 
 from custom_components.polar_flow import fetcher as fetcher_module
 from custom_components.polar_flow.const import DOMAIN
-from custom_components.polar_flow.fetch_limit import MAX_PENDING_FETCHES
+from custom_components.polar_flow.fetch_limit import KEPT_FOR_PUSH, MAX_PENDING_FETCHES
 
 from .conftest import (
     API,
+    CARDIO_LOAD_BY_DATE,
     NOT_FOUND,
     OTHER_USER_ID,
     USER_ID,
@@ -75,11 +76,14 @@ def other_requests(aioclient_mock: AiohttpClientMocker, *allowed: str) -> list[s
 
 
 async def notices(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    entry: MockConfigEntry,
+    kind: str = "exercise",
 ) -> dict[str, int]:
-    """Return the notice counts of an account from its diagnostics."""
+    """Return the notice counts of one kind of an account from its diagnostics."""
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
-    return diagnostics["account"]["kinds"]["exercise"]["notices"]
+    return dict(diagnostics["account"]["kinds"][kind]["notices"])
 
 
 @pytest.mark.usefixtures("setup_integration")
@@ -244,6 +248,48 @@ async def test_accounts_of_one_client_share_the_bound(
     await post_webhook(notice_json("B01", user_id=OTHER_USER_ID))
     await hass.async_block_till_done(wait_background_tasks=True)
     assert requests_to(polar_api, "GET", "/v3/exercises/B01") == 1
+
+
+async def test_follow_ups_never_take_the_places_kept_for_pushes(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    events: list[Event],
+) -> None:
+    """Workouts of many days while their cardio loads hang: the next pushed workout still goes."""
+    days = [f"2026-11-{day:02}" for day in range(1, MAX_PENDING_FETCHES + 5)]
+    answered = asyncio.Event()
+
+    async def exercise(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        day = URL(str(url)).name.removeprefix("D")
+        return AiohttpClientMockResponse(
+            method, url, json=exercise_json(f"D{day}", start=f"{day}T08:00:00")
+        )
+
+    async def hanging(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        await answered.wait()
+        return AiohttpClientMockResponse(method, url, json=[])
+
+    polar_api.get(ANY_EXERCISE, side_effect=exercise)
+    # Drops the fixture's route for any day (it matches the first day), then answers every day.
+    replace_route(polar_api, "get", f"{API}/v3/users/cardio-load/{days[0]}", side_effect=hanging)
+    polar_api.get(CARDIO_LOAD_BY_DATE, side_effect=hanging)
+    try:
+        for day in days:
+            assert (await post_webhook(notice_json(f"D{day}"))).status == 200
+            await hass.async_block_till_done()
+        assert [event.data["exercise_id"] for event in events] == [f"D{day}" for day in days]
+        assert (await notices(hass, hass_client, setup_integration))["dropped"] == 0
+        # One day's cardio load is asked at a time; the rest wait in the places left to them.
+        cardio = await notices(hass, hass_client, setup_integration, "cardio_load")
+        assert cardio["dropped"] == len(days) - (
+            MAX_PENDING_FETCHES - KEPT_FOR_PUSH
+        )
+    finally:
+        answered.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_accounts_of_one_client_share_the_rate_limit_wait(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from bisect import bisect_left, insort
 import contextlib
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 import logging
 import random
@@ -54,6 +55,19 @@ FIRST_USER_ID = 10_000_000
 DATA_DAYS = 30
 
 
+@dataclass(slots=True)
+class _UserWorkouts:
+    """One user's workouts in upload order, and when the latest readable one ended."""
+
+    exercises: list[Exercise]
+    last_end: float | None
+
+
+def _uploaded_at(exercise: Exercise) -> float:
+    """Return when an exercise was uploaded: the order AccessLink lists them in."""
+    return exercise.uploaded_at
+
+
 class Simulator:
     """One simulated AccessLink: the world and the operations on it."""
 
@@ -71,8 +85,9 @@ class Simulator:
         self.rng = random.Random(f"{config.seed}:ids")  # noqa: S311
         self._dirty = False
         self._saver: asyncio.Task[None] | None = None
-        # Per user: how many workouts, and when the latest ended; for the state it was built from.
-        self._workouts: tuple[SimState, dict[int, tuple[int, float | None]]] = (self.state, {})
+        # Per user: the workouts in upload order, and when the latest ended; for the state it was
+        # built from. Requests of one user so never scan every user's workouts.
+        self._workouts: tuple[SimState, dict[int, _UserWorkouts]] = (self.state, {})
         if loaded is None:
             self.state.settings.auto_approve = config.auto_approve
             self.state.settings.recharge_delay = recharge_delay(config.recharge_delay)
@@ -362,7 +377,8 @@ class Simulator:
         """Record a workout that has just ended and (optionally) push EXERCISE."""
         user = self.user(user_id)
         fields = dict(fields or {})
-        n, last_end = self._workouts_of(user_id)
+        mine = self._workouts_of(user_id)
+        n, last_end = len(mine.exercises), mine.last_end
         rng = rng_for(self.config.seed, user_id, "exercise", n)
         explicit_id = fields.pop("id", None)
         exercise_id = explicit_id or new_hash_id(rng)
@@ -412,15 +428,17 @@ class Simulator:
         self.state.exercises[exercise_id] = exercise
         end = workout_end(exercise.summary)
         ends = [value for value in (last_end, end) if value is not None]
-        self._workouts[1][user_id] = (n + 1, max(ends, default=None))
+        # The clock may have been set back: kept in upload order.
+        insort(mine.exercises, exercise, key=_uploaded_at)
+        mine.last_end = max(ends, default=None)
         self.mark_dirty()
         result = None
         if push:
             result = self.notify("EXERCISE", user_id, entity_id=exercise_id)
         return exercise, result
 
-    def _workouts_of(self, user_id: int) -> tuple[int, float | None]:
-        """Return how many workouts a user has and when the latest readable one ended.
+    def _workouts_of(self, user_id: int) -> _UserWorkouts:
+        """Return a user's workouts in upload order and when the latest readable one ended.
 
         Kept per user, so recording many workouts stays linear.
         """
@@ -429,9 +447,12 @@ class Simulator:
             index = {}
             self._workouts = (self.state, index)
         if user_id not in index:
-            mine = [e for e in self.state.exercises.values() if e.user_id == user_id]
+            mine = sorted(
+                (e for e in self.state.exercises.values() if e.user_id == user_id),
+                key=_uploaded_at,
+            )
             ends = [end for e in mine if (end := workout_end(e.summary)) is not None]
-            index[user_id] = (len(mine), max(ends, default=None))
+            index[user_id] = _UserWorkouts(mine, max(ends, default=None))
         return index[user_id]
 
     def parse_day(self, value: object | None) -> date:
@@ -582,12 +603,8 @@ class Simulator:
         """Return the user's exercises uploaded after registration, within 30 days, oldest first."""
         reg = self.data_access(token)
         since = max(reg.registered_at, self.clock.now() - DATA_DAYS * 86400)
-        found = [
-            e
-            for e in self.state.exercises.values()
-            if e.user_id == token.user_id and e.uploaded_at >= since
-        ]
-        return sorted(found, key=lambda e: e.uploaded_at)
+        mine = self._workouts_of(token.user_id).exercises
+        return mine[bisect_left(mine, since, key=_uploaded_at) :]
 
     def visible_days(self, token: Token, kind: str, days: int = 28) -> list[DayRecord]:
         """Return the user's dated records of a kind created after registration, by date."""
@@ -621,8 +638,8 @@ class Simulator:
         """Return training load per local date of the user's visible exercises."""
         reg = self.data_access(token)
         loads: dict[str, float] = {}
-        for e in self.state.exercises.values():
-            if e.user_id != token.user_id or e.uploaded_at < reg.registered_at:
+        for e in self._workouts_of(token.user_id).exercises:
+            if e.uploaded_at < reg.registered_at:
                 continue
             load = e.summary.get("training_load")
             day = str(e.summary.get("start_time", ""))[:10]

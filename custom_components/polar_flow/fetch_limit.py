@@ -16,7 +16,9 @@ KEPT_FOR_PUSH: Final = MAX_PENDING_FETCHES // 2
 class PendingFetches:
     """Count the fetches an AccessLink client has pending: queued, running or waiting to retry."""
 
-    def __init__(self, limit: int = MAX_PENDING_FETCHES, kept_for_push: int = KEPT_FOR_PUSH) -> None:
+    def __init__(
+        self, limit: int = MAX_PENDING_FETCHES, kept_for_push: int = KEPT_FOR_PUSH
+    ) -> None:
         """Allow up to limit fetches at once, the last kept_for_push of them for pushed items."""
         self.limit = limit
         self.kept_for_push = kept_for_push

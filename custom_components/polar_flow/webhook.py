@@ -222,6 +222,8 @@ class PolarWebhookManager:
             "problem": self.push_problem,
             **self.deliveries.diagnostics(),
             "accounts": len(self._accounts),
+            # Fetches queued, running or waiting to be asked again, of the client's bound.
+            "pending_fetches": [self.pending_fetches.count, self.pending_fetches.limit],
             # The client's rate budget as known, and the requests sent and waiting per lane.
             "budget": self.scheduler.diagnostics(),
         }

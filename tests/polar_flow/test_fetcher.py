@@ -284,9 +284,12 @@ async def test_follow_ups_never_take_the_places_kept_for_pushes(
         assert (await notices(hass, hass_client, setup_integration))["dropped"] == 0
         # One day's cardio load is asked at a time; the rest wait in the places left to them.
         cardio = await notices(hass, hass_client, setup_integration, "cardio_load")
-        assert cardio["dropped"] == len(days) - (
-            MAX_PENDING_FETCHES - KEPT_FOR_PUSH
-        )
+        assert cardio["dropped"] == len(days) - (MAX_PENDING_FETCHES - KEPT_FOR_PUSH)
+        diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, setup_integration)
+        assert diagnostics["webhook"]["pending_fetches"] == [
+            MAX_PENDING_FETCHES - KEPT_FOR_PUSH,
+            MAX_PENDING_FETCHES,
+        ]
     finally:
         answered.set()
         await hass.async_block_till_done(wait_background_tasks=True)

@@ -23,6 +23,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
 from custom_components.polar_flow.const import DOMAIN, SUBSCRIBED_EVENTS
+from custom_components.polar_flow.fetch_limit import MAX_PENDING_FETCHES
 
 from .conftest import (
     ACCESS_TOKEN,
@@ -190,6 +191,7 @@ async def test_diagnostics_redact_secrets(
         "failed_requests": 0,
         "failed_in_a_row": 0,
         "accounts": 1,
+        "pending_fetches": [0, MAX_PENDING_FETCHES],
     }
     # The latest exercise is there, its values redacted (see test_diagnostics).
     assert diagnostics["account"]["kinds"]["exercise"]["latest"]["exercise_id"] == "**REDACTED**"

@@ -14,8 +14,8 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
-from custom_components.polar_flow.const import DOMAIN
-from custom_components.polar_flow.history import History
+from custom_components.polar_flow.const import DOMAIN, RECONCILE_INTERVAL
+from custom_components.polar_flow.history import INSERT_AT_MOST, History
 from custom_components.polar_flow.kinds import DataKind, SleepSummary, Summary
 
 from .conftest import (
@@ -27,6 +27,7 @@ from .conftest import (
     load_fixture,
     make_entry,
     move_time,
+    notice_json,
     push,
     replace_route,
 )
@@ -119,6 +120,46 @@ async def test_items_are_in_order_and_ranges(
     found = history.items("exercise", start="2026-11-21", end="2026-11-27")
     assert [item.key for item in found] == ["EX2"]
     assert history.items("no_such_kind") == []
+
+
+async def test_items_stay_in_order_as_they_come(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+    exercises: list[dict[str, Any]],
+) -> None:
+    """Pushed out of order, a few at a time or many in one listing: read in order each time."""
+    history = history_of(setup_integration)
+    assert keys(history, "exercise") == ["EX0"]
+    for exercise_id, start in (
+        ("EX5", "2026-11-25T07:00:00"),
+        ("EX1", "2026-11-21T07:00:00"),
+        ("EX9", "2026-11-29T07:00:00"),
+    ):
+        replace_route(
+            polar_api,
+            "GET",
+            f"{API}/v3/exercises/{exercise_id}",
+            json=exercise_json(exercise_id, start=start),
+        )
+        await post_webhook(notice_json(exercise_id))
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert keys(history, "exercise") == ["EX0", "EX1", "EX5", "EX9"]
+    found = history.items("exercise", start="2026-11-21", end="2026-11-26")
+    assert [item.key for item in found] == ["EX1", "EX5"]
+
+    # A listing brings more than are put in place one by one: the kind is ordered anew.
+    many = [
+        exercise_json(f"L{n:03}", start=f"2026-11-{1 + n % 28:02}T{n // 28:02}:30:00")
+        for n in range(INSERT_AT_MOST + 1)
+    ]
+    exercises.extend(many)
+    await move_time(hass, RECONCILE_INTERVAL.total_seconds())
+    listed = keys(history, "exercise")
+    assert len(listed) == len(many) + 4
+    orders = [item.order for item in history.items("exercise")]
+    assert orders == sorted(orders)
 
 
 async def test_a_changed_night_replaces_its_day(

@@ -159,6 +159,17 @@ def activity_notice_json(day: str = NIGHT) -> dict[str, Any]:
     }
 
 
+def heart_rate_notice_json(day: str = NIGHT) -> dict[str, Any]:
+    """Return a CONTINUOUS_HEART_RATE notice as Polar pushes it."""
+    return {
+        "event": "CONTINUOUS_HEART_RATE",
+        "user_id": USER_ID,
+        "date": day,
+        "timestamp": f"{day}T22:00:00.000Z",
+        "url": f"{API}/v3/users/continuous-heart-rate/{day}",
+    }
+
+
 def bedtime_notice_json(day: str = NIGHT) -> dict[str, Any]:
     """Return a SLEEP_WISE_CIRCADIAN_BEDTIME notice of one date."""
     return sleepwise_notice_json("SLEEP_WISE_CIRCADIAN_BEDTIME", day, day)
@@ -178,6 +189,23 @@ def bedtime_period(start: str, end: str) -> dict[str, Any]:
 def sign(body: bytes, secret: str = SIGNING_SECRET) -> str:
     """Sign a body as Polar does."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def polar_headers(body: bytes, signature: str | None) -> dict[str, str]:
+    """Return the headers Polar sends with body; signature "sign" signs it correctly."""
+    try:
+        event = json.loads(body).get("event")
+    except ValueError, AttributeError, RecursionError:
+        event = None
+    headers = {
+        "Content-Type": "application/json",
+        "Polar-Webhook-Event": event if isinstance(event, str) else "EXERCISE",
+    }
+    if signature == "sign":
+        headers["Polar-Webhook-Signature"] = sign(body)
+    elif signature is not None:
+        headers["Polar-Webhook-Signature"] = signature
+    return headers
 
 
 def token_data(user_id: int = USER_ID, access_token: str = ACCESS_TOKEN) -> dict[str, Any]:
@@ -574,13 +602,8 @@ async def post_webhook(http_client: Any, polar_api: AiohttpClientMocker) -> Post
         payload: Any, *, signature: str | None = "sign", raw: bytes | None = None
     ) -> Any:
         body = raw if raw is not None else json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json", "Polar-Webhook-Event": "EXERCISE"}
-        if signature == "sign":
-            headers["Polar-Webhook-Signature"] = sign(body)
-        elif signature is not None:
-            headers["Polar-Webhook-Signature"] = signature
         path = URL(webhook_url_sent(polar_api)).path
-        return await http_client.post(path, data=body, headers=headers)
+        return await http_client.post(path, data=body, headers=polar_headers(body, signature))
 
     return _post
 

@@ -18,9 +18,9 @@ from custom_components.polar_flow.const import RECONCILE_INTERVAL
 from .conftest import (
     API,
     NIGHT,
-    USER_ID,
     PostWebhook,
     enable_entities,
+    heart_rate_notice_json,
     load_fixture,
     move_time,
     replace_route,
@@ -31,20 +31,9 @@ EVENT_ENTITY = "event.alice_runner_continuous_heart_rate"
 PATH = "/v3/users/continuous-heart-rate"
 
 
-def heart_rate_notice(day: str = NIGHT) -> dict[str, Any]:
-    """Return a CONTINUOUS_HEART_RATE notice as Polar pushes it."""
-    return {
-        "event": "CONTINUOUS_HEART_RATE",
-        "user_id": USER_ID,
-        "date": day,
-        "timestamp": f"{day}T22:00:00.000Z",
-        "url": f"{API}{PATH}/{day}",
-    }
-
-
 async def push_day(hass: HomeAssistant, post_webhook: PostWebhook) -> None:
     """Push a CONTINUOUS_HEART_RATE notice and let its work finish."""
-    assert (await post_webhook(heart_rate_notice())).status == 200
+    assert (await post_webhook(heart_rate_notice_json())).status == 200
     await hass.async_block_till_done(wait_background_tasks=True)
 
 

@@ -21,20 +21,31 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.aiohttp import MockRequest
 
 from custom_components.polar_flow.accesslink import AccessLinkClient, EventType, Notice
-from custom_components.polar_flow.const import EVENT_EXERCISE
+from custom_components.polar_flow.const import (
+    EVENT_ACTIVITY,
+    EVENT_CONTINUOUS_HEART_RATE,
+    EVENT_EXERCISE,
+    EVENT_SLEEP,
+)
 from custom_components.polar_flow.webhook import PolarWebhookManager, async_get_manager
 
 from .conftest import (
     API,
+    NIGHT,
     OTHER_USER_ID,
     USER_ID,
     LazyClient,
     PostWebhook,
+    activity_notice_json,
     exercise_json,
+    heart_rate_notice_json,
+    load_fixture,
     notice_json,
+    polar_headers,
     replace_route,
     requests_to,
     sign,
+    sleep_notice_json,
     webhook_url_sent,
 )
 
@@ -56,16 +67,6 @@ type Deliver = Callable[..., Awaitable[Answer]]
 def events(hass: HomeAssistant) -> list[Event]:
     """Collect polar_flow_exercise events."""
     return async_capture_events(hass, EVENT_EXERCISE)
-
-
-def polar_headers(body: bytes, signature: str | None) -> dict[str, str]:
-    """Return the headers Polar sends with body; signature "sign" signs it correctly."""
-    headers = {"Content-Type": "application/json", "Polar-Webhook-Event": "EXERCISE"}
-    if signature == "sign":
-        headers["Polar-Webhook-Signature"] = sign(body)
-    elif signature is not None:
-        headers["Polar-Webhook-Signature"] = signature
-    return headers
 
 
 def cloud_request(body: bytes, headers: dict[str, str]) -> MockRequest:
@@ -188,6 +189,46 @@ async def test_handler_matrix(
     assert len(events) == (1 if valid else 0)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "Traceback" not in caplog.text
+
+
+# Each pushed kind but the exercise (the matrix above): its notice, the fetch it makes, its event.
+DAY_NOTICES = {
+    "SLEEP": (sleep_notice_json(), f"/v3/users/sleep/{NIGHT}", "sleep", EVENT_SLEEP),
+    "ACTIVITY_SUMMARY": (
+        activity_notice_json(),
+        f"/v3/users/activities/{NIGHT}",
+        "activity",
+        EVENT_ACTIVITY,
+    ),
+    "CONTINUOUS_HEART_RATE": (
+        heart_rate_notice_json(),
+        f"/v3/users/continuous-heart-rate/{NIGHT}",
+        "continuous_heart_rate",
+        EVENT_CONTINUOUS_HEART_RATE,
+    ),
+}
+
+
+@pytest.mark.parametrize("event", DAY_NOTICES)
+async def test_every_pushed_kind_arrives_either_way(
+    hass: HomeAssistant,
+    deliver: Deliver,
+    night_api: AiohttpClientMocker,
+    event: str,
+) -> None:
+    """A dated notice delivered over HTTP or through a cloudhook fetches its day and fires."""
+    notice, path, fixture, event_type = DAY_NOTICES[event]
+    data = load_fixture(fixture)
+    if fixture == "activity":
+        data["start_time"] = f"{NIGHT}T00:00:00"
+    night_api.get(f"{API}{path}", json=data)
+    fired = async_capture_events(hass, event_type)
+    answer = await deliver(notice)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert answer.status == 200
+    assert requests_to(night_api, "GET", path) == 1
+    assert len(fired) == 1
+    assert fired[0].data["user_id"] == USER_ID
 
 
 async def test_numeric_entity_id_fetches_that_exercise(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
@@ -82,8 +82,11 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             self._async_show_newest,
         )
         self._retry_unsub: CALLBACK_TYPE | None = None
-        # A reconcile under way: its listings wait for their turns and may take minutes.
-        self._reconciling = False
+        # Held by a reconcile or catch-up under way: one lists at a time, and its listings
+        # wait for their turns and may take minutes.
+        self._listing_lock = asyncio.Lock()
+        # The kinds the next catch-up lists: an item of theirs was dropped or not fetched.
+        self._behind: set[str] = set()
         self._refusal_logged = False
         self._fetch_again: set[tuple[str, str]] = set()
         self._catch_up_job = HassJob(
@@ -148,7 +151,7 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
             self.stats[kind.key].dropped += 1
             self._mark_due(kind)
             LOGGER.debug("Too many fetches pending; user %s catches up later", self.user_id)
-            self._schedule_catch_up(DROPPED_CATCH_UP_DELAY)
+            self._schedule_catch_up(DROPPED_CATCH_UP_DELAY, kind)
 
     @callback
     def _on_fetched(
@@ -214,18 +217,25 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
 
     async def _async_update_data(self) -> AccountData:
         """Reconcile with AccessLink: publish every listed item that is new under its rule."""
-        self._reconciling = True
-        try:
-            return await self._async_reconcile_all()
-        finally:
-            self._reconciling = False
+        async with self._listing_lock:
+            self.ledger.forget_old()
+            self.history.async_forget_old()
+            await self._async_reconcile(KINDS)
+            return self.ledger.latest
 
-    async def _async_reconcile_all(self) -> AccountData:
-        """List every kind due, one turn at a time, and publish what is new."""
-        self.ledger.forget_old()
-        self.history.async_forget_old()
+    async def _async_catch_up_kinds(self, keys: set[str]) -> None:
+        """List only the kinds that are behind; a failure is left to a full catch-up."""
+        try:
+            async with self._listing_lock:
+                await self._async_reconcile(keys)
+        except ConfigEntryAuthFailed, UpdateFailed:
+            # The coordinator's refresh reports it: reauth, or unavailable and retried.
+            self.async_catch_up()
+
+    async def _async_reconcile(self, keys: Iterable[str]) -> None:
+        """List the kinds of keys that are due, one turn at a time, and publish what is new."""
         errors: list[UpdateFailed] = []
-        for kind in KINDS.values():
+        for kind in [kind for key, kind in KINDS.items() if key in keys]:
             if not self.ledger.due_for_listing(kind):
                 continue
             # Items published while the listing is under way are newer than what it shows.
@@ -242,7 +252,6 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
                 await self._async_reconcile_kind(kind, items, mark)
         if errors:
             raise errors[0]
-        return self.ledger.latest
 
     async def _async_reconcile_kind(
         self, kind: DataKind[Any], items: Sequence[Summary], mark: int
@@ -292,20 +301,26 @@ class PolarFlowCoordinator(DataUpdateCoordinator[AccountData]):
         )
 
     @callback
-    def _schedule_catch_up(self, delay: float) -> None:
-        """Reconcile after delay seconds, once."""
+    def _schedule_catch_up(self, delay: float, kind: DataKind[Any]) -> None:
+        """List a kind after delay seconds, with the other kinds behind by then."""
+        self._behind.add(kind.key)
         if self._retry_unsub is None:
             self._retry_unsub = async_call_later(self.hass, delay, self._catch_up_job)
 
     @callback
     def _async_catch_up_later(self, _now: Any) -> None:
-        """Reconcile now that the delay has passed, or after the reconcile under way."""
+        """Catch up now that the delay has passed, or after the listing under way."""
         self._retry_unsub = None
-        if self._reconciling:
+        if self._listing_lock.locked():
             # It may have listed the kind before the lost item: another one afterwards.
-            self._schedule_catch_up(DROPPED_CATCH_UP_DELAY)
+            self._retry_unsub = async_call_later(
+                self.hass, DROPPED_CATCH_UP_DELAY, self._catch_up_job
+            )
             return
-        self.async_catch_up()
+        behind, self._behind = self._behind, set()
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_catch_up_kinds(behind), f"{DOMAIN} catch-up"
+        )
 
     @callback
     def async_cancel_timers(self) -> None:

@@ -73,9 +73,9 @@ class Fetcher:
         scheduler: ClientScheduler,
         *,
         on_result: ResultCallback,
-        retry_later: Callable[[float], None],
+        retry_later: Callable[[float, DataKind[Any]], None],
     ) -> None:
-        """Fetch for user within its client's bound and turns; retry_later schedules a catch-up."""
+        """Fetch for user within its client's bound and turns; retry_later catches a kind up."""
         self._hass = hass
         self._entry = entry
         self._user = user
@@ -159,14 +159,14 @@ class Fetcher:
             LOGGER.warning(
                 "Fetching the %s %s failed unexpectedly (%s)", kind.key, key, type(err).__name__
             )
-            self._retry_later(BACKOFF_MAX)
+            self._retry_later(BACKOFF_MAX, kind)
             result = Failure.FAILED
         if result is Failure.NOT_FOUND:
             if attempt < (kind.not_found_attempts or NOT_FOUND_ATTEMPTS):
                 self._async_ask_again(kind, key, lane, attempt + 1)
                 return
             LOGGER.debug("The %s %s is not at AccessLink (yet)", kind.key, key)
-            self._retry_later(BACKOFF_MAX)
+            self._retry_later(BACKOFF_MAX, kind)
             result = Failure.FAILED
         self._release(kind, key)
         self._on_result(kind, key, result)
@@ -217,7 +217,7 @@ class Fetcher:
             current, turn = turn, None
             halted = self._auth_failed
             if not halted and (wait := self.rate_limit_wait):
-                self._retry_later(wait)
+                self._retry_later(wait, kind)
                 halted = True
             if halted:
                 if current is not None:
@@ -251,7 +251,7 @@ class Fetcher:
                 if attempt + 1 < FETCH_ATTEMPTS:
                     delay = min(BACKOFF_MAX, BACKOFF_INITIAL * 2**attempt)
                     await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311
-        self._retry_later(BACKOFF_MAX)
+        self._retry_later(BACKOFF_MAX, kind)
         return Failure.FAILED
 
     async def async_list[S: Summary](self, kind: DataKind[S]) -> Sequence[S]:

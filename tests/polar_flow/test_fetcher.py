@@ -28,6 +28,7 @@ from homeassistant.setup import async_setup_component
 
 from custom_components.polar_flow import fetcher as fetcher_module
 from custom_components.polar_flow.const import DOMAIN
+from custom_components.polar_flow.coordinator import DROPPED_CATCH_UP_DELAY
 from custom_components.polar_flow.fetch_limit import KEPT_FOR_PUSH, MAX_PENDING_FETCHES
 
 from .conftest import (
@@ -294,6 +295,12 @@ async def test_follow_ups_never_take_the_places_kept_for_pushes(
         answered.set()
         await hass.async_block_till_done(wait_background_tasks=True)
 
+    # The catch-up of the cardio loads not asked lists that kind, and no other.
+    polar_api.mock_calls.clear()
+    await move_time(hass, DROPPED_CATCH_UP_DELAY + 1)
+    listed = {URL(str(url)).path for _, url, *_ in polar_api.mock_calls}
+    assert listed == {"/v3/users/cardio-load"}
+
 
 async def test_accounts_of_one_client_share_the_rate_limit_wait(
     hass: HomeAssistant,
@@ -362,6 +369,30 @@ async def test_not_found_for_good_is_left_to_catch_up(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert requests_to(polar_api, "GET", "/v3/exercises/EX9") == attempts
     assert [event.data["exercise_id"] for event in events] == ["EX9"]
+
+
+async def test_a_failing_catch_up_becomes_a_full_refresh(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    setup_integration: MockConfigEntry,
+    post_webhook: PostWebhook,
+    polar_api: AiohttpClientMocker,
+) -> None:
+    """The kind behind cannot be listed either: every kind is, and the diagnostics tell."""
+    replace_route(
+        polar_api, "get", f"{API}/v3/exercises/EX9", side_effect=sequence((404, NOT_FOUND))
+    )
+    await post_webhook(notice_json("EX9"))
+    await run_retries(hass)
+    replace_route(polar_api, "get", f"{API}/v3/exercises", status=500)
+    freezer.tick(timedelta(seconds=fetcher_module.BACKOFF_MAX + 1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    listed = {URL(str(url)).path for _, url, *_ in polar_api.mock_calls}
+    assert {"/v3/exercises", "/v3/users/sleep", "/v3/users/activities"} <= listed
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, setup_integration)
+    assert diagnostics["account"]["last_update_success"] is False
 
 
 @pytest.mark.usefixtures("setup_integration")

@@ -146,7 +146,11 @@ class PolarFlowCalendar[S: Summary](PolarFlowEntity, CalendarEntity):
     def _current_or_next(self) -> CalendarEvent | None:
         """Return the event under way, or else the next one; remember its item."""
         now = dt_util.now()
-        ahead = [span for span in self._spans(now, now) if span.end > now]
+        ahead = [
+            span
+            for kind_key in sorted(self._kinds)
+            if (span := self._first_ahead(kind_key, now)) is not None
+        ]
         if not ahead:
             self._shown_item = None
             return None
@@ -156,6 +160,14 @@ class PolarFlowCalendar[S: Summary](PolarFlowEntity, CalendarEntity):
         span = min(ahead, key=lambda span: span.start)
         self._shown_item = span.item
         return self._event(span, texts)
+
+    def _first_ahead(self, kind_key: str, now: datetime) -> Span[S] | None:
+        """Return a kind's earliest span not over yet; the items after it are not looked at.
+
+        A kind's spans come by their start, so the first one not over is the earliest ahead.
+        """
+        spans = self._spans_of(kind_key, self._recent(kind_key, now), now)
+        return next((span for span in spans if span.end > now), None)
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
@@ -172,13 +184,14 @@ class PolarFlowCalendar[S: Summary](PolarFlowEntity, CalendarEntity):
     def _spans(self, since: datetime, now: datetime) -> Iterable[Span[S]]:
         """Return when each item of the calendar that may still last at since happened.
 
-        Only the items of the last days before since are looked at, not two years of them:
-        the state is found at every write, and a burst of workouts writes it often.
+        Only the items of the last days before since are looked at, not two years of them.
         """
-        start = (since - REACH).date().isoformat()
         for kind_key in sorted(self._kinds):
-            items = self.coordinator.history.items(kind_key, start)
-            yield from self._spans_of(kind_key, items, now)
+            yield from self._spans_of(kind_key, self._recent(kind_key, since), now)
+
+    def _recent(self, kind_key: str, since: datetime) -> list[Summary]:
+        """Return a kind's items from the last days before since on, by their start."""
+        return self.coordinator.history.items(kind_key, (since - REACH).date().isoformat())
 
     @abstractmethod
     def _spans_of(

@@ -116,15 +116,20 @@ def notice_json(exercise_id: str = "EX1", user_id: int = USER_ID, **extra: Any) 
     }
 
 
-def sleep_notice_json(day: str = NIGHT) -> dict[str, Any]:
-    """Return a SLEEP notice as Polar pushes it."""
+def day_notice_json(event: str, path: str, day: str, sent_at: str) -> dict[str, Any]:
+    """Return a notice of a day's data as Polar pushes it: its date and where to fetch it."""
     return {
-        "event": "SLEEP",
+        "event": event,
         "user_id": USER_ID,
         "date": day,
-        "timestamp": f"{day}T07:10:00.000Z",
-        "url": f"{API}/v3/users/sleep/{day}",
+        "timestamp": f"{day}T{sent_at}.000Z",
+        "url": f"{API}{path}/{day}",
     }
+
+
+def sleep_notice_json(day: str = NIGHT) -> dict[str, Any]:
+    """Return a SLEEP notice as Polar pushes it."""
+    return day_notice_json("SLEEP", "/v3/users/sleep", day, "07:10:00")
 
 
 def load_list(name: str) -> list[dict[str, Any]]:
@@ -150,24 +155,14 @@ def sleepwise_notice_json(
 
 def activity_notice_json(day: str = NIGHT) -> dict[str, Any]:
     """Return an ACTIVITY_SUMMARY notice as Polar pushes it."""
-    return {
-        "event": "ACTIVITY_SUMMARY",
-        "user_id": USER_ID,
-        "date": day,
-        "timestamp": f"{day}T18:10:00.000Z",
-        "url": f"{API}/v3/users/activities/{day}",
-    }
+    return day_notice_json("ACTIVITY_SUMMARY", "/v3/users/activities", day, "18:10:00")
 
 
 def heart_rate_notice_json(day: str = NIGHT) -> dict[str, Any]:
     """Return a CONTINUOUS_HEART_RATE notice as Polar pushes it."""
-    return {
-        "event": "CONTINUOUS_HEART_RATE",
-        "user_id": USER_ID,
-        "date": day,
-        "timestamp": f"{day}T22:00:00.000Z",
-        "url": f"{API}/v3/users/continuous-heart-rate/{day}",
-    }
+    return day_notice_json(
+        "CONTINUOUS_HEART_RATE", "/v3/users/continuous-heart-rate", day, "22:00:00"
+    )
 
 
 def bedtime_notice_json(day: str = NIGHT) -> dict[str, Any]:

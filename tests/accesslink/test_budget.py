@@ -107,6 +107,23 @@ def test_a_full_window_with_requests_out_waits_for_their_answers() -> None:
     assert budget.short.used == 0
 
 
+def test_a_new_window_sends_one_request_until_its_usage_is_told() -> None:
+    """Past the reset, requests sent at its edge may count in the new window: one at a time."""
+    clock = FakeClock()
+    budget = RateBudget(lambda: 1, clock)
+    answered(budget)
+    budget.spend(Lane.PUSH)
+    budget.settle(headers(29, 30, reset=60))
+    clock.now += 60
+    assert budget.delay(Lane.PUSH) == 0
+    budget.spend(Lane.PUSH)
+    assert budget.delay(Lane.PUSH) == math.inf
+    # AccessLink counted three already: two sent just before the reset it told.
+    budget.settle(headers(3, 30, reset=119))
+    assert budget.short.used == 3
+    assert budget.delay(Lane.PUSH) == 0
+
+
 def test_background_is_paced_over_the_day() -> None:
     """A burst of background work up to the bucket, then the day's share per second."""
     clock = FakeClock()

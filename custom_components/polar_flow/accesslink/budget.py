@@ -57,11 +57,13 @@ class Window:
     used: int = 0
     reset_at: float = 0.0
 
-    def roll(self, now: float) -> None:
-        """Start counting anew once the window has reset."""
-        if now >= self.reset_at:
-            self.used = 0
-            self.reset_at = now + self.length
+    def roll(self, now: float) -> bool:
+        """Start counting anew once the window has reset; return whether it did."""
+        if now < self.reset_at:
+            return False
+        self.used = 0
+        self.reset_at = now + self.length
+        return True
 
     def reserve(self) -> int:
         """Return how many requests of the window are kept for pushed items."""
@@ -95,7 +97,8 @@ class RateBudget:
         self.long = Window(LONG_WINDOW, long, reset_at=now + LONG_WINDOW)
         self.in_flight = 0
         self.not_before = 0.0
-        # Nothing is known of the usage before the first answer: one request at a time.
+        # Nothing is known of the usage before the first answer (of the client, or of a window
+        # rolled over): one request at a time.
         self.answered = False
         # From the headers: the limits are Polar's, no longer the formula's.
         self.from_headers = False
@@ -117,8 +120,13 @@ class RateBudget:
         """Roll the windows, refill the bucket, follow the user count until headers tell."""
         if not self.from_headers:
             self.short.limit, self.long.limit = formula_limits(self._users())
-        self.short.roll(now)
-        self.long.roll(now)
+        rolled = self.short.roll(now)
+        rolled = self.long.roll(now) or rolled
+        if rolled and self.from_headers:
+            # The reset told is in whole seconds and read after the answer: requests sent just
+            # before it may count in AccessLink's new window. One at a time until an answer
+            # tells the new window's usage.
+            self.answered = False
         elapsed = max(0.0, now - self._filled_at)
         self.tokens = min(float(self.capacity), self.tokens + elapsed * self.refill_rate)
         self._filled_at = now

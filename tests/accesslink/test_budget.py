@@ -9,6 +9,7 @@ import pytest
 from custom_components.polar_flow.accesslink import RateLimit
 from custom_components.polar_flow.accesslink.budget import (
     LONG_WINDOW,
+    RESET_MARGIN,
     Lane,
     RateBudget,
     formula_limits,
@@ -61,19 +62,19 @@ def test_lanes_stop_at_their_share_of_the_window() -> None:
     budget.spend(Lane.PUSH)
     budget.settle(headers(50, 100))
     # Reserve 20: background up to 80, follow-ups up to 90, backfill up to half (50).
-    assert budget.delay(Lane.BACKFILL) == 600
+    assert budget.delay(Lane.BACKFILL) == 600 + RESET_MARGIN
     assert budget.delay(Lane.CATCH_UP) == 0
     for _ in range(30):
         answered(budget, Lane.CATCH_UP)
-    assert budget.delay(Lane.CATCH_UP) == 600
+    assert budget.delay(Lane.CATCH_UP) == 600 + RESET_MARGIN
     for _ in range(10):
         answered(budget, Lane.FOLLOW_UP)
-    assert budget.delay(Lane.FOLLOW_UP) == 600
+    assert budget.delay(Lane.FOLLOW_UP) == 600 + RESET_MARGIN
     for _ in range(10):
         answered(budget, Lane.PUSH)
-    assert budget.delay(Lane.PUSH) == 600
+    assert budget.delay(Lane.PUSH) == 600 + RESET_MARGIN
     assert budget.sent == {Lane.PUSH: 12, Lane.FOLLOW_UP: 10, Lane.CATCH_UP: 30, Lane.BACKFILL: 0}
-    clock.now += 600
+    clock.now += 600 + RESET_MARGIN
     assert budget.delay(Lane.BACKFILL) == 0
 
 
@@ -101,8 +102,8 @@ def test_a_full_window_with_requests_out_waits_for_their_answers() -> None:
     budget.spend(Lane.PUSH)
     assert budget.delay(Lane.PUSH) == math.inf
     budget.settle(None)
-    assert budget.delay(Lane.PUSH) == 60
-    clock.now += 60
+    assert budget.delay(Lane.PUSH) == 60 + RESET_MARGIN
+    clock.now += 60 + RESET_MARGIN
     assert budget.delay(Lane.PUSH) == 0
     assert budget.short.used == 0
 
@@ -114,7 +115,7 @@ def test_a_new_window_sends_one_request_until_its_usage_is_told() -> None:
     answered(budget)
     budget.spend(Lane.PUSH)
     budget.settle(headers(29, 30, reset=60))
-    clock.now += 60
+    clock.now += 60 + RESET_MARGIN
     assert budget.delay(Lane.PUSH) == 0
     budget.spend(Lane.PUSH)
     assert budget.delay(Lane.PUSH) == math.inf

@@ -16,6 +16,7 @@ from yarl import URL
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from custom_components.polar_flow.accesslink.budget import RESET_MARGIN
 from custom_components.polar_flow.const import RECONCILE_INTERVAL
 
 from .conftest import (
@@ -89,7 +90,7 @@ async def test_a_push_goes_while_follow_ups_keep_the_reserve(
     assert requests_to(polar_api, "GET", "/v3/exercises/EX2") == 1
     assert requests_to(polar_api, "GET", CARDIO_LOAD_OF_EX) == 0
 
-    await move_time(hass, RESET)
+    await move_time(hass, RESET + RESET_MARGIN)
     assert requests_to(polar_api, "GET", CARDIO_LOAD_OF_EX) == 2
 
 

@@ -27,6 +27,8 @@ PUSH_RESERVE: Final = 0.2
 BACKFILL_SHORT_SHARE: Final = 0.5
 # The shortest wait told: a clock's resolution must not turn a tiny one into a busy loop.
 MIN_WAIT: Final = 0.05
+# Seconds added to the reset AccessLink tells before a window counts as new.
+RESET_MARGIN: Final = 2.0
 
 
 class Lane(IntEnum):
@@ -75,7 +77,8 @@ class Window:
 
     def adopt(self, usage: int, limit: int, reset: float, now: float, in_flight: int) -> None:
         """Take AccessLink's count; within the same window never count less than before."""
-        reset_at = now + reset
+        # Whole seconds, read after the answer, by another clock: counted as a little later.
+        reset_at = now + reset + RESET_MARGIN
         same = reset_at <= self.reset_at + 1 and self.reset_at > now
         # Requests still under way may not be in the answer's count: counted as used.
         counted = usage + in_flight

@@ -24,6 +24,7 @@ from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from custom_components.polar_flow.accesslink.budget import RESET_MARGIN
 from custom_components.polar_flow.backfill import (
     PAUSE,
     RETRY_DELAY,
@@ -296,7 +297,7 @@ async def test_a_429_is_waited_out_by_every_request_of_the_client(
     assert len(deep.ranges(ACTIVITIES)) == 1
     # The account's own listing waits too.
     await restart(hass, entry)
-    await move_time(hass, 300)
+    await move_time(hass, 300 + RESET_MARGIN)
     for _ in range(20):
         await move_time(hass, PAUSE)
     assert len(history_of(entry).items("activity")) == len(deep.activities)
@@ -315,7 +316,7 @@ async def test_half_the_short_window_stays_for_pushes(
     for _ in range(10):
         await move_time(hass, PAUSE)
     assert len(deep.ranges(ACTIVITIES)) == 1
-    await move_time(hass, 300)
+    await move_time(hass, 300 + RESET_MARGIN)
     for _ in range(20):
         await move_time(hass, PAUSE)
     assert len(deep.ranges(ACTIVITIES)) == 13
@@ -340,7 +341,7 @@ async def test_pushed_items_go_before_the_backfill(
     assert len(deep.ranges(ACTIVITIES)) == 1
 
     before = len(deep.api.mock_calls)
-    await move_time(hass, 300)
+    await move_time(hass, 300 + RESET_MARGIN)
     paths = [url.path for _, url, *_ in deep.api.mock_calls[before:]]
     # Once the window resets the workout goes first, then the backfill's next range.
     assert paths[0] == "/v3/exercises/EX1"
